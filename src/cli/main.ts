@@ -1,0 +1,21 @@
+import { Command, CommanderError } from 'commander';
+import { registerProxyCommands } from './proxy.ts';
+import { registerHubCommands } from './hub.ts';
+import { registerImageCommands } from './image.ts';
+
+const program = new Command('plasma')
+  .description('Plasma: a multi-user Jupyter platform for teaching')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerHubCommands(program);
+registerProxyCommands(program);
+registerImageCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode);
+  console.error(`plasma: ${(err as Error).message}`);
+  process.exit(1);
+}

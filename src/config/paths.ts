@@ -1,0 +1,34 @@
+import path from 'node:path';
+
+/** All on-disk locations derive from one prefix (TLJH's layout); PLASMA_PREFIX moves everything. */
+export interface PlasmaPaths {
+  prefix: string;
+  configFile: string;
+  stateDir: string;
+  database: string;
+  backupsDir: string;
+  proxyTokenFile: string;
+  routesFile: string;
+  secretsFile: string;
+  logsDir: string;
+  runDir: string;
+}
+
+export const DEFAULT_PREFIX = '/opt/plasma';
+
+export function resolvePaths(prefix = process.env.PLASMA_PREFIX || DEFAULT_PREFIX): PlasmaPaths {
+  const root = path.resolve(prefix);
+  const stateDir = path.join(root, 'state');
+  return {
+    prefix: root,
+    configFile: path.join(root, 'config', 'config.yaml'),
+    stateDir,
+    database: path.join(stateDir, 'plasma.sqlite'),
+    backupsDir: path.join(stateDir, 'backups'),
+    proxyTokenFile: path.join(stateDir, 'proxy-token'),
+    routesFile: path.join(stateDir, 'proxy-routes.json'),
+    secretsFile: path.join(stateDir, 'hub-secret'),
+    logsDir: path.join(root, 'logs'),
+    runDir: path.join(root, 'run'),
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * The Spawner contract. It must not assume a server runs on this host (Swarm and Kubernetes come later):
+ * start() returns the URL to route to and an opaque state; the hub persists that state and polls with it.
+ */
+
+/** Opaque, JSON-serialisable state a spawner needs to find its server again after a hub restart. */
+export type SpawnerState = Record<string, unknown>;
+
+export interface ProgressEvent {
+  progress?: number;
+  message: string;
+}
+
+export interface SpawnUser {
+  name: string;
+  admin: boolean;
+  groups: string[];
+}
+
+export interface SpawnContext {
+  user: SpawnUser;
+  /** '' for the default server. */
+  serverName: string;
+  /** Public URL prefix of the server, e.g. '/user/alice/' (ends with '/'). */
+  prefix: string;
+  /**
+   * JUPYTERHUB_* environment computed by the hub. The spawner adds JUPYTERHUB_SERVICE_URL
+   * (http://<ip>:<port><prefix>) once it knows where the server listens, and may rewrite the hub's
+   * address in JUPYTERHUB_API_URL / JUPYTERHUB_ACTIVITY_URL when its servers reach the hub differently.
+   */
+  env: Record<string, string>;
+  /** Options the user chose (e.g. { image: 'plasma-test/base:latest' }), already validated by the hub. */
+  userOptions: Record<string, unknown>;
+  /** State saved by an earlier start of the same server, if any. */
+  previousState: SpawnerState | null;
+  /** Persist state as soon as something exists (container created, process forked) so a crash leaves no orphan. */
+  recordState(state: SpawnerState): void;
+  progress(event: ProgressEvent): void;
+  /** Aborted when the start times out or the user cancels; the spawner should give up promptly. */
+  signal: AbortSignal;
+}
+
+export interface StartedServer {
+  /** Where the proxy sends traffic: proto://host:port, no path. */
+  url: string;
+  state: SpawnerState;
+}
+
+export type PollResult = { running: true } | { running: false; reason: string };
+
+/** A server this spawner manages, found without the hub's database (for orphan clean-up after a crash). */
+export interface ManagedServer {
+  user: string;
+  serverName: string;
+  state: SpawnerState;
+}
+
+export interface Spawner {
+  readonly kind: string;
+  start(ctx: SpawnContext): Promise<StartedServer>;
+  /** Cheap liveness check from saved state; never throws for "gone", returns running:false. */
+  poll(state: SpawnerState): Promise<PollResult>;
+  /** Stops and removes the server; succeeds if it is already gone. */
+  stop(state: SpawnerState, options?: { timeoutSeconds?: number }): Promise<void>;
+  /** Lists every server this spawner manages on its backend (containers by label, processes by pid file). */
+  listManaged(): Promise<ManagedServer[]>;
+}
+
+/**
+ * An error whose message is meant for the user (shown in the progress stream and the API),
+ * with the HTTP status the API answers.
+ */
+export class SpawnError extends Error {
+  constructor(message: string, readonly status = 500) {
+    super(message);
+    this.name = 'SpawnError';
+  }
+}
