@@ -1,4 +1,157 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { hashPassword, passwordProblem, usernameProblem } from '../auth/index.ts';
+import { loadConfig, resolvePaths, type PlasmaConfig, type PlasmaPaths } from '../config/index.ts';
+import { openDatabase, Repo } from '../db/index.ts';
+import { proxyToken, startHub } from '../hub/index.ts';
+import { newApiToken } from '../api/routes/tokens.ts';
 
-/** `plasma hub`, `plasma up`, `plasma users`, `plasma token` (owned by the hub issue). */
-export function registerHubCommands(_program: Command): void {}
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/plasma.mjs');
+
+async function withRepo<T>(fn: (repo: Repo, config: PlasmaConfig) => Promise<T>): Promise<T> {
+  const paths = resolvePaths();
+  const config = loadConfig(paths);
+  const opened = await openDatabase({ file: paths.database, backupsDir: paths.backupsDir });
+  try {
+    return await fn(new Repo(opened.db), config);
+  } finally {
+    await opened.close();
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+function fail(message: string): never {
+  throw new Error(message);
+}
+
+/** Starts the configured proxy as a child process (same process group: Ctrl-C stops it with the hub). */
+export function startProxyProcess(config: PlasmaConfig, paths: PlasmaPaths): ChildProcess {
+  const token = proxyToken(config, paths);
+  const env: NodeJS.ProcessEnv = { ...process.env, CONFIGPROXY_AUTH_TOKEN: token, PLASMA_PREFIX: paths.prefix };
+  if (config.proxy.type === 'chp') {
+    const hub = `http://${config.hub.ip === '0.0.0.0' ? '127.0.0.1' : config.hub.ip}:${config.hub.port}`;
+    const [cmd, ...args] = config.proxy.chp_command;
+    return spawn(cmd, [...args, '--ip', config.proxy.ip, '--port', String(config.proxy.port), '--api-ip', config.proxy.api_ip,
+      '--api-port', String(config.proxy.api_port), '--error-target', `${hub}${config.hub.base_url}hub/error`, '--log-level', 'warn'], {
+      env: { ...env, NODE_PATH: env.NODE_PATH ?? '/usr/share/nodejs' },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+  }
+  return spawn(process.execPath, [BIN, 'proxy'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+}
+
+export function registerHubCommands(program: Command): void {
+  program.command('hub')
+    .description('run the hub alone (the proxy runs as its own process)')
+    .action(async () => {
+      const hub = await startHub();
+      for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void hub.close());
+      await hub.closed;
+    });
+
+  program.command('up')
+    .description('run the proxy and the hub in the foreground; Ctrl-C stops both but never the user servers')
+    .action(async () => {
+      const paths = resolvePaths();
+      const config = loadConfig(paths);
+      const proxy = startProxyProcess(config, paths);
+      let stopping = false;
+      proxy.on('exit', (code, signal) => {
+        if (!stopping) console.error(`plasma: the proxy exited (${signal ?? code}); user traffic stops until it is back`);
+      });
+      const hub = await startHub({ paths, config });
+      console.error(`plasma: ready at http://${config.proxy.ip}:${config.proxy.port}${config.hub.base_url}`);
+      const stop = () => {
+        stopping = true;
+        void hub.close();
+        if (proxy.exitCode === null) proxy.kill('SIGTERM');
+      };
+      for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, stop);
+      await hub.closed;
+      stop();
+    });
+
+  program.command('token')
+    .description('print a new API token for a user')
+    .argument('<user>', 'the user the token acts as')
+    .option('--note <text>', 'what the token is for', 'Requested via plasma token')
+    .option('--expires-in <seconds>', 'lifetime in seconds (default: never expires)')
+    .action(async (name: string, opts: { note: string; expiresIn?: string }) => {
+      const token = await withRepo(async (repo, config) => {
+        let user = await repo.findUser(name);
+        if (!user && config.auth.admin_users.includes(name)) user = await repo.createUser(name, true);
+        if (!user) fail(`no such user: ${name} (create it with "plasma users add ${name}")`);
+        const expires = opts.expiresIn === undefined ? null : Number(opts.expiresIn);
+        if (expires !== null && !(expires > 0)) fail('--expires-in must be a positive number of seconds');
+        const secret = newApiToken();
+        await repo.insertToken({
+          userId: user.id, token: secret, note: opts.note,
+          expiresAt: expires === null ? null : new Date(Date.now() + expires * 1000).toISOString(),
+        });
+        return secret;
+      });
+      process.stdout.write(`${token}\n`);
+    });
+
+  const users = program.command('users').description('manage hub users');
+  users.command('add')
+    .argument('<name>')
+    .option('--admin', 'make the user an admin', false)
+    .option('--password-stdin', 'read a password from standard input (native authentication)', false)
+    .action(async (name: string, opts: { admin: boolean; passwordStdin: boolean }) => {
+      const problem = usernameProblem(name);
+      if (problem) fail(problem);
+      const password = opts.passwordStdin ? await readStdin() : null;
+      if (password !== null) {
+        const bad = passwordProblem(password);
+        if (bad) fail(bad);
+      }
+      await withRepo(async (repo) => {
+        const hash = password === null ? null : await hashPassword(password);
+        const existing = await repo.findUser(name);
+        if (existing) {
+          await repo.updateUser(existing.id, { admin: opts.admin || existing.admin ? 1 : 0, ...(hash ? { password_hash: hash } : {}) });
+          console.log(`updated user ${name}`);
+        } else {
+          await repo.createUser(name, opts.admin, hash);
+          console.log(`created user ${name}${opts.admin ? ' (admin)' : ''}`);
+        }
+      });
+    });
+  users.command('passwd')
+    .description('set a native user\'s password from standard input')
+    .argument('<name>')
+    .action(async (name: string) => {
+      const password = await readStdin();
+      const bad = passwordProblem(password);
+      if (bad) fail(bad);
+      await withRepo(async (repo) => {
+        const user = (await repo.findUser(name)) ?? fail(`no such user: ${name}`);
+        await repo.updateUser(user.id, { password_hash: await hashPassword(password), cookie_id: crypto.randomUUID() });
+        console.log(`password of ${name} changed; their sessions ended`);
+      });
+    });
+  users.command('list').action(async () => {
+    await withRepo(async (repo) => {
+      for (const u of await repo.listUsers()) console.log(`${u.name}${u.admin ? '\tadmin' : ''}`);
+    });
+  });
+  users.command('remove')
+    .argument('<name>')
+    .action(async (name: string) => {
+      await withRepo(async (repo) => {
+        const user = (await repo.findUser(name)) ?? fail(`no such user: ${name}`);
+        const active = (await repo.serversOf(user.id)).filter((s) => s.status !== 'stopped');
+        if (active.length) fail(`${name} has running servers; stop them first (DELETE /hub/api/users/${name}/server)`);
+        await repo.deleteUser(user.id);
+        console.log(`removed user ${name} (their files are kept)`);
+      });
+    });
+}

@@ -1,0 +1,23 @@
+import type { Authenticator } from '../auth/index.ts';
+import type { LoginThrottle, SessionStore } from '../auth/sessions.ts';
+import type { PlasmaConfig, PlasmaPaths } from '../config/index.ts';
+import type { Repo } from '../db/index.ts';
+import type { ServerManager, HubUrls } from '../hub/servers.ts';
+import type { HubUsers } from '../hub/users.ts';
+import type { Logger } from '../log/index.ts';
+
+/** Everything request handlers need, wired once by the hub. */
+export interface HubContext {
+  repo: Repo;
+  config: PlasmaConfig;
+  paths: PlasmaPaths;
+  servers: ServerManager;
+  hubUsers: HubUsers;
+  authenticator: Authenticator;
+  sessions: SessionStore;
+  throttle: LoginThrottle;
+  urls: HubUrls;
+  log: Logger;
+  /** Asks the hub to shut down (POST /hub/api/shutdown). */
+  shutdown(): void;
+}

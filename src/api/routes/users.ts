@@ -1,0 +1,168 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { usernameProblem } from '../../auth/index.ts';
+import type { UserRow } from '../../db/index.ts';
+import type { HubContext } from '../context.ts';
+import { ApiError, badRequest, isPlainObject, jsonBody, notFound, objectBody, pageOf, paginate, rejectUnknownKeys } from '../http.ts';
+import { identify, requireScopes, type Identity } from '../identity.ts';
+import { isActive, isReady, userModel, visibleUserNames } from '../models.ts';
+
+export async function loadUser(ctx: HubContext, name: string): Promise<UserRow> {
+  const user = await ctx.repo.findUser(name);
+  if (!user) throw notFound(`No such user: ${name}`);
+  return user;
+}
+
+/** Scope check first (so a stranger cannot probe which names exist), then the lookup. */
+export async function authorizedUser(ctx: HubContext, req: FastifyRequest, name: string, scopes: string[]): Promise<{ identity: Identity; user: UserRow }> {
+  const identity = await identify(ctx, req);
+  const existing = await ctx.repo.findUser(name);
+  const groups = existing ? await ctx.repo.groupsOf(existing.id) : [];
+  requireScopes(identity, scopes, { user: name, groups });
+  if (!existing) throw notFound(`No such user: ${name}`);
+  return { identity: identity!, user: existing };
+}
+
+function adminFlag(value: unknown): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') throw badRequest('admin must be a boolean (true or false)');
+  return value;
+}
+
+export function registerUserRoutes(app: FastifyInstance, ctx: HubContext): void {
+  app.get('/users', async (req) => {
+    const identity = requireScopes(await identify(ctx, req), ['list:users']);
+    const q = req.query as Record<string, string | undefined>;
+    const page = pageOf(req);
+    const state = q.state;
+    if (state !== undefined && !['active', 'inactive', 'ready'].includes(state)) {
+      throw badRequest(`Unrecognized state filter: ${JSON.stringify(state)}; use active, inactive or ready`);
+    }
+    const visible = visibleUserNames(identity, 'list:users');
+    let users = await ctx.repo.listUsers({ nameFilter: q.name_filter || undefined });
+    const needGroups = !visible.all && visible.groups.size > 0;
+    const rows: Array<{ user: UserRow; groups?: string[] }> = [];
+    for (const user of users) {
+      let groups: string[] | undefined;
+      if (!visible.all) {
+        groups = needGroups ? await ctx.repo.groupsOf(user.id) : [];
+        if (!visible.users.has(user.name) && !groups.some((g) => visible.groups.has(g))) continue;
+      }
+      rows.push({ user, groups });
+    }
+    let filtered = rows;
+    if (state) {
+      filtered = [];
+      for (const row of rows) {
+        const servers = await ctx.repo.serversOf(row.user.id);
+        const active = servers.some((s) => isActive(ctx, s));
+        const ready = servers.some((s) => isReady(ctx, s));
+        if ((state === 'active' && active) || (state === 'inactive' && !active) || (state === 'ready' && ready)) filtered.push(row);
+      }
+    }
+    users = filtered.map((r) => r.user);
+    const slice = paginate(req, page, users);
+    const models = async (list: UserRow[]) => Promise.all(list.map((u) => userModel(ctx, identity, u)));
+    if (Array.isArray(slice)) return models(slice as UserRow[]);
+    const wrapped = slice as { items: UserRow[]; _pagination: unknown };
+    return { items: await models(wrapped.items), _pagination: wrapped._pagination };
+  });
+
+  app.post('/users', async (req, reply) => {
+    const identity = requireScopes(await identify(ctx, req), ['admin:users']);
+    const body = jsonBody(req);
+    if (!isPlainObject(body) || !Array.isArray(body.usernames) || body.usernames.length === 0) {
+      if (isPlainObject(body) && body.usernames !== undefined && !Array.isArray(body.usernames)) {
+        throw badRequest('usernames must be a list of names');
+      }
+      throw badRequest('Must specify at least one user to create');
+    }
+    rejectUnknownKeys(body, ['usernames', 'admin']);
+    const admin = adminFlag(body.admin) ?? false;
+    const names: string[] = [];
+    for (const name of body.usernames) {
+      const problem = usernameProblem(name);
+      if (problem) throw badRequest(problem);
+      if (!names.includes(name as string)) names.push(name as string);
+    }
+    const fresh: string[] = [];
+    for (const name of names) if (!(await ctx.repo.findUser(name))) fresh.push(name);
+    if (fresh.length === 0) throw new ApiError(409, `All ${names.length} users already exist`);
+    const created: UserRow[] = [];
+    for (const name of fresh) created.push(await ctx.repo.createUser(name, admin));
+    ctx.log.info({ users: fresh, by: identity.user.name }, 'users created');
+    reply.code(201);
+    return Promise.all(created.map((u) => userModel(ctx, identity, u)));
+  });
+
+  app.get<{ Params: { name: string } }>('/users/:name', async (req) => {
+    const { identity, user } = await authorizedUser(ctx, req, req.params.name, [
+      'read:users', 'read:users:name', 'read:servers', 'read:users:groups', 'read:users:activity', 'read:roles:users', 'admin:auth_state',
+    ]);
+    const q = req.query as Record<string, string | undefined>;
+    const includeStopped = q.include_stopped_servers !== undefined && q.include_stopped_servers !== '0' && q.include_stopped_servers !== 'false';
+    return userModel(ctx, identity, user, { includeStopped });
+  });
+
+  app.post<{ Params: { name: string } }>('/users/:name', async (req, reply) => {
+    const name = req.params.name;
+    const identity = requireScopes(await identify(ctx, req), ['admin:users'], { user: name });
+    const body = objectBody(req);
+    rejectUnknownKeys(body, ['admin']);
+    const admin = adminFlag(body.admin) ?? false;
+    const problem = usernameProblem(name);
+    if (problem) throw badRequest(problem);
+    if (await ctx.repo.findUser(name)) throw new ApiError(409, `User ${name} already exists`);
+    const user = await ctx.repo.createUser(name, admin);
+    ctx.log.info({ user: name, by: identity.user.name }, 'user created');
+    reply.code(201);
+    return userModel(ctx, identity, user);
+  });
+
+  app.patch<{ Params: { name: string } }>('/users/:name', async (req) => {
+    const { identity, user } = await authorizedUser(ctx, req, req.params.name, ['admin:users']);
+    const body = objectBody(req);
+    rejectUnknownKeys(body, ['name', 'admin', 'auth_state']);
+    const patch: Partial<UserRow> = {};
+    if (body.name !== undefined) {
+      if (typeof body.name !== 'string') throw badRequest('name must be a string');
+      const problem = usernameProblem(body.name);
+      if (problem) throw badRequest(problem);
+      if (body.name !== user.name) {
+        if (await ctx.repo.findUser(body.name)) throw badRequest(`User ${body.name} already exists, username must be unique`);
+        const servers = await ctx.repo.serversOf(user.id);
+        if (servers.some((s) => isActive(ctx, s))) throw badRequest(`Stop ${user.name}'s servers before renaming the user`);
+        patch.name = body.name;
+      }
+    }
+    const admin = adminFlag(body.admin);
+    if (admin !== undefined) patch.admin = admin ? 1 : 0;
+    if (body.auth_state !== undefined) {
+      requireScopes(identity, ['admin:auth_state'], { user: user.name });
+      patch.auth_state = body.auth_state === null ? null : JSON.stringify(body.auth_state);
+    }
+    if (Object.keys(patch).length) {
+      await ctx.repo.updateUser(user.id, patch);
+      if (patch.name) {
+        // Stopped servers keep their prefix in the row: move it with the name.
+        for (const s of await ctx.repo.serversOf(user.id)) {
+          await ctx.repo.updateServer(s.id, { base_url: ctx.servers.prefixFor(patch.name, s.name) });
+        }
+      }
+    }
+    return userModel(ctx, identity, (await ctx.repo.findUserById(user.id))!);
+  });
+
+  app.delete<{ Params: { name: string } }>('/users/:name', async (req, reply) => {
+    const { identity, user } = await authorizedUser(ctx, req, req.params.name, ['delete:users']);
+    if (identity.user.name === user.name) throw badRequest('Cannot delete yourself!');
+    // Unlike JupyterHub 3.0 (a 500 here), stop every server first, then delete.
+    for (const server of await ctx.repo.serversOf(user.id)) {
+      if (ctx.servers.pendingOf(server.id) === 'spawn') throw badRequest(`${user.name}'s server is pending spawn, please wait`);
+      if (isActive(ctx, server)) await ctx.servers.stop(user, server.name, { waitMs: 60_000 });
+    }
+    await ctx.repo.deleteUser(user.id);
+    ctx.log.info({ user: user.name, by: identity.user.name }, 'user deleted');
+    reply.code(204);
+    return '';
+  });
+}

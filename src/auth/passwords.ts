@@ -1,0 +1,21 @@
+import { hash, verify } from '@node-rs/argon2';
+
+export async function hashPassword(password: string): Promise<string> {
+  return hash(password);
+}
+
+export async function verifyPassword(stored: string | null, password: string): Promise<boolean> {
+  if (!stored) return false;
+  try {
+    return await verify(stored, password);
+  } catch {
+    return false;
+  }
+}
+
+export function passwordProblem(password: unknown): string | null {
+  if (typeof password !== 'string') return 'password must be a string';
+  if (password.length < 8) return 'password must have at least 8 characters';
+  if (password.length > 1024) return 'password is too long';
+  return null;
+}

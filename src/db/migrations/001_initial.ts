@@ -1,0 +1,75 @@
+import { sql, type Kysely } from 'kysely';
+
+/** Users, groups, servers, API tokens and OAuth: the state a JupyterHub keeps. */
+export async function up(db: Kysely<any>): Promise<void> {
+  await db.schema.createTable('users')
+    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('name', 'text', (c) => c.notNull().unique())
+    .addColumn('admin', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('created', 'text', (c) => c.notNull())
+    .addColumn('last_activity', 'text')
+    .addColumn('cookie_id', 'text', (c) => c.notNull())
+    .addColumn('password_hash', 'text')
+    .addColumn('auth_state', 'text')
+    .execute();
+  await db.schema.createTable('groups')
+    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('name', 'text', (c) => c.notNull().unique())
+    .addColumn('system', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
+  await db.schema.createTable('user_groups')
+    .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+    .addColumn('group_id', 'integer', (c) => c.notNull().references('groups.id').onDelete('cascade'))
+    .addPrimaryKeyConstraint('user_groups_pk', ['user_id', 'group_id'])
+    .execute();
+  await db.schema.createTable('servers')
+    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull().defaultTo('stopped'))
+    .addColumn('target', 'text')
+    .addColumn('base_url', 'text', (c) => c.notNull())
+    .addColumn('started', 'text')
+    .addColumn('last_activity', 'text')
+    .addColumn('user_options', 'text', (c) => c.notNull().defaultTo('{}'))
+    .addColumn('spawner_state', 'text', (c) => c.notNull().defaultTo('{}'))
+    .addColumn('spawner_kind', 'text')
+    .addColumn('last_error', 'text')
+    .addUniqueConstraint('servers_user_name', ['user_id', 'name'])
+    .execute();
+  await db.schema.createTable('api_tokens')
+    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+    .addColumn('prefix', 'text', (c) => c.notNull())
+    .addColumn('hashed', 'text', (c) => c.notNull())
+    .addColumn('client_id', 'text', (c) => c.notNull().defaultTo('jupyterhub'))
+    .addColumn('session_id', 'text')
+    .addColumn('note', 'text', (c) => c.notNull().defaultTo(''))
+    .addColumn('scopes', 'text', (c) => c.notNull().defaultTo('["inherit"]'))
+    .addColumn('roles', 'text', (c) => c.notNull().defaultTo('[]'))
+    .addColumn('server_id', 'integer', (c) => c.references('servers.id').onDelete('cascade'))
+    .addColumn('created', 'text', (c) => c.notNull())
+    .addColumn('expires_at', 'text')
+    .addColumn('last_activity', 'text')
+    .execute();
+  await db.schema.createIndex('api_tokens_prefix').on('api_tokens').column('prefix').execute();
+  await db.schema.createTable('oauth_clients')
+    .addColumn('identifier', 'text', (c) => c.primaryKey())
+    .addColumn('secret_hash', 'text', (c) => c.notNull())
+    .addColumn('redirect_uri', 'text', (c) => c.notNull())
+    .addColumn('allowed_scopes', 'text', (c) => c.notNull().defaultTo('[]'))
+    .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
+    .addColumn('server_id', 'integer', (c) => c.references('servers.id').onDelete('cascade'))
+    .addColumn('created', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema.createTable('oauth_codes')
+    .addColumn('code_hash', 'text', (c) => c.primaryKey())
+    .addColumn('client_id', 'text', (c) => c.notNull().references('oauth_clients.identifier').onDelete('cascade'))
+    .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+    .addColumn('scopes', 'text', (c) => c.notNull())
+    .addColumn('session_id', 'text')
+    .addColumn('redirect_uri', 'text', (c) => c.notNull())
+    .addColumn('expires_at', 'text', (c) => c.notNull())
+    .execute();
+  void sql;
+}

@@ -1,0 +1,223 @@
+import crypto from 'node:crypto';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type {
+  ApiTokensTable, Database, GroupsTable, OAuthClientsTable, OAuthCodesTable, ServersTable, ServerStatus,
+  SessionsTable, UsersTable,
+} from './schema.ts';
+import { nowIso } from './time.ts';
+
+export type UserRow = Selectable<UsersTable>;
+export type GroupRow = Selectable<GroupsTable>;
+export type ServerRow = Selectable<ServersTable>;
+export type TokenRow = Selectable<ApiTokensTable>;
+export type OAuthClientRow = Selectable<OAuthClientsTable>;
+export type OAuthCodeRow = Selectable<OAuthCodesTable>;
+export type SessionRow = Selectable<SessionsTable>;
+
+/** Secrets are random and long, so a plain SHA-256 is a sound one-way store (as JupyterHub's 1-round hash). */
+export function hashSecret(secret: string): string {
+  return 'sha256:' + crypto.createHash('sha256').update(secret).digest('hex');
+}
+
+/** Queries over the state database. Every value is bound as a parameter: nothing is spliced into SQL. */
+export class Repo {
+  constructor(readonly db: Kysely<Database>) {}
+
+  // ---- users
+  findUser(name: string) {
+    return this.db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
+  }
+  findUserById(id: number) {
+    return this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+  async createUser(name: string, admin = false, passwordHash: string | null = null): Promise<UserRow> {
+    return this.db.insertInto('users')
+      .values({ name, admin: admin ? 1 : 0, created: nowIso(), cookie_id: crypto.randomUUID(), password_hash: passwordHash })
+      .returningAll().executeTakeFirstOrThrow();
+  }
+  async updateUser(id: number, patch: Partial<Pick<UserRow, 'name' | 'admin' | 'password_hash' | 'last_login' | 'cookie_id' | 'auth_state'>>) {
+    await this.db.updateTable('users').set(patch).where('id', '=', id).execute();
+  }
+  async deleteUser(id: number) {
+    await this.db.deleteFrom('users').where('id', '=', id).execute();
+  }
+  /** Moves last_activity forward only. */
+  async bumpUserActivity(id: number, when: string) {
+    await this.db.updateTable('users').set({ last_activity: when }).where('id', '=', id)
+      .where((eb) => eb.or([eb('last_activity', 'is', null), eb('last_activity', '<', when)])).execute();
+  }
+  listUsers(filter: { nameFilter?: string; ids?: number[] } = {}) {
+    let q = this.db.selectFrom('users').selectAll().orderBy('id');
+    // A literal prefix match (no LIKE wildcards to escape).
+    if (filter.nameFilter) q = q.where(sql<boolean>`substr(name, 1, ${filter.nameFilter.length}) = ${filter.nameFilter}`);
+    if (filter.ids) q = q.where('id', 'in', filter.ids.length ? filter.ids : [-1]);
+    return q.execute();
+  }
+  countUsers() {
+    return this.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  }
+
+  // ---- groups
+  findGroup(name: string) {
+    return this.db.selectFrom('groups').selectAll().where('name', '=', name).executeTakeFirst();
+  }
+  listGroups() {
+    return this.db.selectFrom('groups').selectAll().orderBy('id').execute();
+  }
+  createGroup(name: string, system = false) {
+    return this.db.insertInto('groups').values({ name, system: system ? 1 : 0 }).returningAll().executeTakeFirstOrThrow();
+  }
+  async deleteGroup(id: number) {
+    await this.db.deleteFrom('groups').where('id', '=', id).execute();
+  }
+  async groupMembers(groupId: number): Promise<string[]> {
+    const rows = await this.db.selectFrom('user_groups').innerJoin('users', 'users.id', 'user_groups.user_id')
+      .select('users.name').where('user_groups.group_id', '=', groupId).orderBy('users.id').execute();
+    return rows.map((r) => r.name);
+  }
+  async groupsOf(userId: number): Promise<string[]> {
+    const rows = await this.db.selectFrom('user_groups').innerJoin('groups', 'groups.id', 'user_groups.group_id')
+      .select('groups.name').where('user_groups.user_id', '=', userId).orderBy('groups.id').execute();
+    return rows.map((r) => r.name);
+  }
+  async addMembers(groupId: number, userIds: number[]) {
+    for (const userId of userIds) {
+      await this.db.insertInto('user_groups').values({ user_id: userId, group_id: groupId })
+        .onConflict((oc) => oc.doNothing()).execute();
+    }
+  }
+  async removeMembers(groupId: number, userIds: number[]) {
+    if (!userIds.length) return;
+    await this.db.deleteFrom('user_groups').where('group_id', '=', groupId).where('user_id', 'in', userIds).execute();
+  }
+
+  // ---- servers
+  findServer(userId: number, name: string) {
+    return this.db.selectFrom('servers').selectAll().where('user_id', '=', userId).where('name', '=', name).executeTakeFirst();
+  }
+  findServerById(id: number) {
+    return this.db.selectFrom('servers').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+  serversOf(userId: number) {
+    return this.db.selectFrom('servers').selectAll().where('user_id', '=', userId).orderBy('id').execute();
+  }
+  serversWithStatus(statuses: ServerStatus[]) {
+    return this.db.selectFrom('servers').innerJoin('users', 'users.id', 'servers.user_id')
+      .selectAll('servers').select('users.name as user_name')
+      .where('servers.status', 'in', statuses).orderBy('servers.id').execute();
+  }
+  async upsertServer(userId: number, name: string, baseUrl: string): Promise<ServerRow> {
+    const existing = await this.findServer(userId, name);
+    if (existing) return existing;
+    return this.db.insertInto('servers')
+      .values({ user_id: userId, name, base_url: baseUrl, status: 'stopped', user_options: '{}', spawner_state: '{}' })
+      .returningAll().executeTakeFirstOrThrow();
+  }
+  async updateServer(id: number, patch: Partial<Omit<ServerRow, 'id' | 'user_id' | 'name'>>) {
+    await this.db.updateTable('servers').set(patch).where('id', '=', id).execute();
+  }
+  async deleteServer(id: number) {
+    await this.db.deleteFrom('servers').where('id', '=', id).execute();
+  }
+  async bumpServerActivity(id: number, when: string) {
+    await this.db.updateTable('servers').set({ last_activity: when }).where('id', '=', id)
+      .where((eb) => eb.or([eb('last_activity', 'is', null), eb('last_activity', '<', when)])).execute();
+  }
+
+  // ---- API tokens
+  async insertToken(values: {
+    userId: number; token: string; note?: string; scopes?: string[]; roles?: string[]; clientId?: string;
+    sessionId?: string | null; expiresAt?: string | null; serverId?: number | null;
+  }): Promise<TokenRow> {
+    return this.db.insertInto('api_tokens').values({
+      user_id: values.userId,
+      prefix: values.token.slice(0, 4),
+      hashed: hashSecret(values.token),
+      client_id: values.clientId ?? 'jupyterhub',
+      session_id: values.sessionId ?? null,
+      note: values.note ?? '',
+      scopes: JSON.stringify(values.scopes ?? ['inherit']),
+      roles: JSON.stringify(values.roles ?? []),
+      server_id: values.serverId ?? null,
+      created: nowIso(),
+      expires_at: values.expiresAt ?? null,
+    }).returningAll().executeTakeFirstOrThrow();
+  }
+  async findTokenBySecret(token: string): Promise<TokenRow | undefined> {
+    if (token.length < 8) return undefined;
+    const hashed = hashSecret(token);
+    const candidates = await this.db.selectFrom('api_tokens').selectAll().where('prefix', '=', token.slice(0, 4)).execute();
+    const now = nowIso();
+    return candidates.find((row) => timingSafeEqual(row.hashed, hashed) && (!row.expires_at || row.expires_at > now));
+  }
+  tokensOf(userId: number) {
+    return this.db.selectFrom('api_tokens').selectAll().where('user_id', '=', userId).orderBy('id').execute();
+  }
+  findToken(userId: number, id: number) {
+    return this.db.selectFrom('api_tokens').selectAll().where('user_id', '=', userId).where('id', '=', id).executeTakeFirst();
+  }
+  async deleteToken(id: number) {
+    await this.db.deleteFrom('api_tokens').where('id', '=', id).execute();
+  }
+  async deleteTokensOfClient(userId: number, clientId: string) {
+    await this.db.deleteFrom('api_tokens').where('user_id', '=', userId).where('client_id', '=', clientId).execute();
+  }
+  async deleteTokensOfSession(sessionId: string) {
+    await this.db.deleteFrom('api_tokens').where('session_id', '=', sessionId).execute();
+  }
+  async touchToken(id: number, when: string) {
+    await this.db.updateTable('api_tokens').set({ last_activity: when }).where('id', '=', id).execute();
+  }
+
+  // ---- OAuth
+  findClient(identifier: string) {
+    return this.db.selectFrom('oauth_clients').selectAll().where('identifier', '=', identifier).executeTakeFirst();
+  }
+  async putClient(values: Omit<OAuthClientRow, 'created'>) {
+    await this.db.insertInto('oauth_clients').values({ ...values, created: nowIso() })
+      .onConflict((oc) => oc.column('identifier').doUpdateSet({
+        secret_hash: values.secret_hash, redirect_uri: values.redirect_uri, allowed_scopes: values.allowed_scopes,
+        description: values.description, server_id: values.server_id,
+      })).execute();
+  }
+  async deleteClient(identifier: string) {
+    await this.db.deleteFrom('api_tokens').where('client_id', '=', identifier).execute();
+    await this.db.deleteFrom('oauth_clients').where('identifier', '=', identifier).execute();
+  }
+  async insertCode(row: OAuthCodeRow) {
+    await this.db.insertInto('oauth_codes').values(row).execute();
+  }
+  /** Single use: the code is deleted as it is read. */
+  async takeCode(code: string): Promise<OAuthCodeRow | undefined> {
+    const hash = hashSecret(code);
+    const row = await this.db.selectFrom('oauth_codes').selectAll().where('code_hash', '=', hash).executeTakeFirst();
+    if (row) await this.db.deleteFrom('oauth_codes').where('code_hash', '=', hash).execute();
+    return row;
+  }
+  async purgeExpired(now = nowIso()) {
+    await this.db.deleteFrom('oauth_codes').where('expires_at', '<', now).execute();
+    await this.db.deleteFrom('sessions').where('expires_at', '<', now).execute();
+    await this.db.deleteFrom('api_tokens').where('expires_at', '<', now).execute();
+  }
+
+  // ---- sessions
+  async insertSession(row: SessionRow) {
+    await this.db.insertInto('sessions').values(row).execute();
+  }
+  findSession(cookieValue: string) {
+    return this.db.selectFrom('sessions').selectAll().where('id_hash', '=', hashSecret(cookieValue))
+      .where('expires_at', '>', nowIso()).executeTakeFirst();
+  }
+  async deleteSession(idHash: string) {
+    await this.db.deleteFrom('sessions').where('id_hash', '=', idHash).execute();
+  }
+  async touchSession(idHash: string, when: string) {
+    await this.db.updateTable('sessions').set({ last_seen: when }).where('id_hash', '=', idHash).execute();
+  }
+}
+
+function timingSafeEqual(a: string, b: string): boolean {
+  const ba = Buffer.from(a);
+  const bb = Buffer.from(b);
+  return ba.length === bb.length && crypto.timingSafeEqual(ba, bb);
+}

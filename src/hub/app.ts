@@ -1,0 +1,45 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { registerApi } from '../api/index.ts';
+import type { HubContext } from '../api/context.ts';
+import { JUPYTERHUB_VERSION } from '../api/http.ts';
+import { redactUrl } from '../log/index.ts';
+import { registerOAuthRoutes } from '../oauth/provider.ts';
+import { page } from '../pages/html.ts';
+import { registerPageRoutes } from '../pages/routes.ts';
+
+const BODY_LIMIT = 1024 * 1024;
+
+/** The hub's HTTP application: REST API, OAuth provider and pages. */
+export async function buildHubApp(ctx: HubContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: BODY_LIMIT,
+    trustProxy: '127.0.0.1',
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    // Our handlers answer every error themselves; keep fastify from writing its own JSON shape.
+    return503OnClosing: true,
+  });
+  // JupyterHub reads bodies whatever their content type: keep them raw and let each handler decide.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
+
+  app.addHook('onRequest', async (_req, reply) => {
+    reply.header('X-JupyterHub-Version', JUPYTERHUB_VERSION);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    ctx.log.debug({ method: req.method, url: redactUrl(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  await registerApi(app, ctx);
+  registerOAuthRoutes(app, ctx);
+  registerPageRoutes(app, ctx);
+
+  app.setNotFoundHandler((_req, reply) =>
+    reply.code(404).type('text/html').send(page('404', '<p>Nothing is served at this address.</p>', ctx.urls.baseUrl)));
+  app.setErrorHandler((err, req, reply) => {
+    const status = (err as { statusCode?: number }).statusCode ?? 500;
+    if (status >= 500) ctx.log.error({ err, url: redactUrl(req.url) }, 'page error');
+    reply.code(status).type('text/html').send(page(`${status}`, `<p>${status >= 500 ? 'Something went wrong.' : 'Bad request.'}</p>`, ctx.urls.baseUrl));
+  });
+  return app;
+}

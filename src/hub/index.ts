@@ -1,0 +1,99 @@
+import fs from 'node:fs';
+import { createAuthenticator } from '../auth/index.ts';
+import { LoginThrottle, SessionStore } from '../auth/sessions.ts';
+import { ensureSecretFile, loadConfig, resolvePaths, type PlasmaConfig, type PlasmaPaths } from '../config/index.ts';
+import { openDatabase, Repo } from '../db/index.ts';
+import { createLogger, type Logger } from '../log/index.ts';
+import { ChpApiClient } from '../proxy/client.ts';
+import { createSpawner } from '../spawner/index.ts';
+import type { HubContext } from '../api/context.ts';
+import { buildHubApp } from './app.ts';
+import { ServerManager } from './servers.ts';
+import { HubUsers } from './users.ts';
+
+export interface RunningHub {
+  url: string;
+  ctx: HubContext;
+  close(): Promise<void>;
+  closed: Promise<void>;
+}
+
+export function proxyToken(config: PlasmaConfig, paths: PlasmaPaths): string {
+  return process.env.CONFIGPROXY_AUTH_TOKEN || config.proxy.auth_token || ensureSecretFile(paths.proxyTokenFile);
+}
+
+function loopbackFor(ip: string): string {
+  return ip === '0.0.0.0' || ip === '::' ? '127.0.0.1' : ip;
+}
+
+/** Starts the hub: database (migrated, backed up first), reconciliation with reality, then HTTP. */
+export async function startHub(options: { paths?: PlasmaPaths; config?: PlasmaConfig; logger?: Logger } = {}): Promise<RunningHub> {
+  const paths = options.paths ?? resolvePaths();
+  const config = options.config ?? loadConfig(paths);
+  const log = options.logger ?? createLogger('plasma-hub', config.log_level);
+  for (const dir of [paths.stateDir, paths.logsDir, paths.runDir]) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+
+  const opened = await openDatabase({ file: paths.database, backupsDir: paths.backupsDir });
+  if (opened.applied.length) log.info({ migrations: opened.applied, backup: opened.backupFile }, 'database migrated');
+  const repo = new Repo(opened.db);
+
+  const hubHost = loopbackFor(config.hub.ip);
+  const hubTarget = `http://${hubHost}:${config.hub.port}`;
+  const connect = (config.hub.connect_url ?? hubTarget).replace(/\/$/, '');
+  const urls = { baseUrl: config.hub.base_url, hubTarget, apiUrl: `${connect}${config.hub.base_url}hub/api` };
+  const proxy = new ChpApiClient(`http://${loopbackFor(config.proxy.api_ip)}:${config.proxy.api_port}`, proxyToken(config, paths));
+  const spawner = await createSpawner(config, paths, log, connect);
+  const servers = new ServerManager(repo, spawner, proxy, config, urls, log);
+  const hubUsers = new HubUsers(repo, config.auth);
+  await hubUsers.applyAdminUsers();
+
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => (resolveClosed = r));
+  const ctx: HubContext = {
+    repo, config, paths, servers, hubUsers, urls, log,
+    authenticator: createAuthenticator(config.auth, repo),
+    sessions: new SessionStore(repo, config.hub.cookie_max_age_days),
+    throttle: new LoginThrottle(config.hub.login_throttle.max_failures, config.hub.login_throttle.window_seconds),
+    shutdown: () => void close(),
+  };
+
+  await repo.purgeExpired();
+  try {
+    await servers.reconcile();
+  } catch (err) {
+    // The proxy may be starting too: the periodic check will add the routes once it answers.
+    log.warn({ err: (err as Error).message }, 'start-up reconciliation incomplete; retrying in the background');
+    void retryRoutes(servers, log);
+  }
+  servers.startTimers();
+
+  const app = await buildHubApp(ctx);
+  await app.listen({ host: config.hub.ip, port: config.hub.port });
+  log.info({ url: hubTarget, spawner: spawner.kind, auth: ctx.authenticator.kind }, 'hub listening');
+
+  let closing: Promise<void> | null = null;
+  async function close(): Promise<void> {
+    closing ??= (async () => {
+      await servers.close();
+      await app.close();
+      await opened.close();
+      log.info('hub stopped (user servers keep running)');
+      resolveClosed();
+    })();
+    return closing;
+  }
+  return { url: hubTarget, ctx, close, closed };
+}
+
+async function retryRoutes(servers: ServerManager, log: Logger): Promise<void> {
+  for (let attempt = 0; attempt < 60; attempt++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    try {
+      await servers.checkRoutes();
+      log.info('routes reconciled with the proxy');
+      return;
+    } catch {
+      // proxy still down
+    }
+  }
+}

@@ -1,0 +1,162 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { PlasmaConfig } from '../config/index.ts';
+import type { Logger } from '../log/index.ts';
+import { lookupUser } from '../system/users.ts';
+import { SpawnError, type ManagedServer, type PollResult, type SpawnContext, type Spawner, type SpawnerState, type StartedServer } from './types.ts';
+
+interface LocalState extends SpawnerState {
+  pid: number;
+  /** Kernel start time of the process (clock ticks), so a recycled pid is not mistaken for ours. */
+  startTicks: number;
+  port: number;
+  runFile: string;
+}
+
+const ENV_KEEP = ['PATH', 'PYTHONPATH', 'LANG', 'LC_ALL', 'VIRTUAL_ENV', 'CONDA_ROOT', 'CONDA_DEFAULT_ENV'];
+
+export async function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Reads /proc/<pid>/stat: the start time, or null if the process is gone or a zombie. */
+function processStartTicks(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces; fields resume after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z' || fields[0] === 'X') return null;
+    return Number(fields[19]);
+  } catch {
+    return null;
+  }
+}
+
+/** Runs jupyterhub-singleuser as a local process (development and tests); as the system user when one exists. */
+export class LocalProcessSpawner implements Spawner {
+  readonly kind = 'local';
+  private readonly serversDir: string;
+  private readonly logsDir: string;
+
+  constructor(
+    private readonly config: PlasmaConfig['spawner'],
+    private readonly options: { runDir: string; logsDir: string; userDataDir: string; logger: Logger },
+  ) {
+    this.serversDir = path.join(options.runDir, 'servers');
+    this.logsDir = path.join(options.logsDir, 'servers');
+  }
+
+  private runFileFor(user: string, server: string): string {
+    // Hub-validated names only contain [a-z0-9._@-]; '--' separates user and server.
+    return path.join(this.serversDir, `${user}--${server || '_default'}.json`);
+  }
+
+  async start(ctx: SpawnContext): Promise<StartedServer> {
+    fs.mkdirSync(this.serversDir, { recursive: true, mode: 0o700 });
+    fs.mkdirSync(this.logsDir, { recursive: true, mode: 0o700 });
+    const port = await freeLoopbackPort();
+    const system = process.getuid?.() === 0 ? await lookupUser(ctx.user.name) : null;
+    let cwd: string;
+    if (system) {
+      cwd = system.home;
+    } else {
+      cwd = path.join(this.options.userDataDir, ctx.user.name);
+      fs.mkdirSync(cwd, { recursive: true, mode: 0o700 });
+    }
+    if (this.config.local.notebook_dir) cwd = this.config.local.notebook_dir.replace('{home}', cwd);
+
+    const env: Record<string, string> = {};
+    for (const key of ENV_KEEP) if (process.env[key]) env[key] = process.env[key]!;
+    Object.assign(env, ctx.env, {
+      JUPYTERHUB_SERVICE_URL: `http://127.0.0.1:${port}${ctx.prefix}`,
+      HOME: cwd,
+      USER: ctx.user.name,
+    });
+    const [cmd, ...cmdArgs] = this.config.local.cmd;
+    const args = [...cmdArgs, ...this.config.local.args];
+    // notebook 6 refuses to run as root; only relevant when no system user exists (native users in development).
+    if (!system && process.getuid?.() === 0 && !args.includes('--allow-root')) args.push('--allow-root');
+
+    const logFile = this.runFileFor(ctx.user.name, ctx.serverName).replace(this.serversDir, this.logsDir).replace(/\.json$/, '.log');
+    const out = fs.openSync(logFile, 'a', 0o600);
+    const child = spawn(cmd, args, {
+      cwd,
+      env,
+      // Own process group: Ctrl-C on `plasma up` and a hub crash must not take user servers down.
+      detached: true,
+      stdio: ['ignore', out, out],
+      uid: system?.uid,
+      gid: system?.gid,
+    });
+    fs.closeSync(out);
+    const pid = await new Promise<number>((resolve, reject) => {
+      child.once('spawn', () => resolve(child.pid!));
+      child.once('error', (err) => reject(new SpawnError(`could not run ${cmd}: ${err.message}`, 500)));
+    });
+    child.unref();
+    const state: LocalState = { pid, startTicks: processStartTicks(pid) ?? 0, port, runFile: this.runFileFor(ctx.user.name, ctx.serverName) };
+    ctx.recordState(state);
+    fs.writeFileSync(state.runFile, JSON.stringify({ user: ctx.user.name, serverName: ctx.serverName, state }), { mode: 0o600 });
+    this.options.logger.info({ user: ctx.user.name, server: ctx.serverName, pid, port }, 'started local server');
+    return { url: `http://127.0.0.1:${port}`, state };
+  }
+
+  private alive(state: SpawnerState): boolean {
+    const s = state as Partial<LocalState>;
+    if (typeof s.pid !== 'number' || s.pid <= 1) return false;
+    const ticks = processStartTicks(s.pid);
+    return ticks !== null && (!s.startTicks || ticks === s.startTicks);
+  }
+
+  async poll(state: SpawnerState): Promise<PollResult> {
+    return this.alive(state) ? { running: true } : { running: false, reason: 'the server process is not running' };
+  }
+
+  async stop(state: SpawnerState, options: { timeoutSeconds?: number } = {}): Promise<void> {
+    const s = state as Partial<LocalState>;
+    if (this.alive(state)) {
+      const signal = (sig: NodeJS.Signals) => {
+        try {
+          process.kill(-s.pid!, sig);
+        } catch {
+          try { process.kill(s.pid!, sig); } catch { /* already gone */ }
+        }
+      };
+      signal('SIGTERM');
+      const deadline = Date.now() + (options.timeoutSeconds ?? 10) * 1000;
+      while (this.alive(state) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      if (this.alive(state)) signal('SIGKILL');
+    }
+    if (s.runFile) fs.rmSync(s.runFile, { force: true });
+  }
+
+  async listManaged(): Promise<ManagedServer[]> {
+    let files: string[];
+    try {
+      files = fs.readdirSync(this.serversDir).filter((f) => f.endsWith('.json'));
+    } catch {
+      return [];
+    }
+    const out: ManagedServer[] = [];
+    for (const file of files) {
+      try {
+        const entry = JSON.parse(fs.readFileSync(path.join(this.serversDir, file), 'utf8')) as ManagedServer;
+        if (this.alive(entry.state)) out.push(entry);
+        else fs.rmSync(path.join(this.serversDir, file), { force: true });
+      } catch {
+        // A torn file from a crash mid-write: nothing can be found from it.
+      }
+    }
+    return out;
+  }
+}
