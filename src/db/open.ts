@@ -54,6 +54,10 @@ export async function openDatabase(options: OpenOptions): Promise<OpenedDatabase
     backupFile = path.join(options.backupsDir, `plasma-${timestampForFile()}-before-${pending[0].name}.sqlite`);
     // better-sqlite3's backup uses SQLite's online backup API: consistent while others read.
     await sqlite.backup(backupFile);
+    // A backup is one self-contained file: out of WAL mode, so opening it never leaves -wal/-shm beside it.
+    const copy = new SQLite(backupFile);
+    copy.pragma('journal_mode = DELETE');
+    copy.close();
     fs.chmodSync(backupFile, 0o600);
   }
   const { error, results } = await migrator.migrateToLatest();
