@@ -6,6 +6,7 @@ import { openDatabase, Repo } from '../db/index.ts';
 import { createLogger, type Logger } from '../log/index.ts';
 import { ChpApiClient } from '../proxy/client.ts';
 import { createSpawner } from '../spawner/index.ts';
+import { IdleCuller } from '../culler/index.ts';
 import type { HubContext } from '../api/context.ts';
 import { buildHubApp } from './app.ts';
 import { ServerManager } from './servers.ts';
@@ -66,6 +67,14 @@ export async function startHub(options: { paths?: PlasmaPaths; config?: PlasmaCo
     void retryRoutes(servers, log);
   }
   servers.startTimers();
+  const culler = new IdleCuller(repo, {
+    refreshActivity: () => servers.checkRoutes(),
+    stopServer: async (userId, serverName) => {
+      const user = await repo.findUserById(userId);
+      if (user) await servers.stop(user, serverName, { waitMs: 60_000 });
+    },
+  }, config.culler, log);
+  culler.start();
 
   const app = await buildHubApp(ctx);
   await app.listen({ host: config.hub.ip, port: config.hub.port });
@@ -74,6 +83,7 @@ export async function startHub(options: { paths?: PlasmaPaths; config?: PlasmaCo
   let closing: Promise<void> | null = null;
   async function close(): Promise<void> {
     closing ??= (async () => {
+      culler.stop();
       await servers.close();
       await app.close();
       await opened.close();
