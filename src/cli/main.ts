@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerProxyCommands } from './proxy.ts';
 import { registerHubCommands } from './hub.ts';
 import { registerImageCommands } from './image.ts';
+import { registerConfigCommands } from './config.ts';
 
 const program = new Command('plasma')
   .description('Plasma: a multi-user Jupyter platform for teaching')
@@ -11,6 +12,7 @@ const program = new Command('plasma')
 registerHubCommands(program);
 registerProxyCommands(program);
 registerImageCommands(program);
+registerConfigCommands(program);
 
 try {
   await program.parseAsync(process.argv);
