@@ -48,7 +48,20 @@ export interface ParsedScope {
   value?: string;
 }
 
+const parsedCache = new Map<string, ParsedScope>();
+
+/** Parses `base!kind=value`; memoised, since model filtering asks the same few strings thousands of times. */
 export function parseScope(scope: string): ParsedScope {
+  let parsed = parsedCache.get(scope);
+  if (!parsed) {
+    parsed = parseScopeUncached(scope);
+    if (parsedCache.size > 50_000) parsedCache.clear();
+    parsedCache.set(scope, parsed);
+  }
+  return parsed;
+}
+
+function parseScopeUncached(scope: string): ParsedScope {
   const bang = scope.indexOf('!');
   if (bang < 0) return { base: scope };
   const base = scope.slice(0, bang);

@@ -80,6 +80,15 @@ export class Repo {
       .select('groups.name').where('user_groups.user_id', '=', userId).orderBy('groups.id').execute();
     return rows.map((r) => r.name);
   }
+  /** Groups of many users in one query (listing pages), keyed by user id. */
+  async groupsOfUsers(userIds: number[]): Promise<Map<number, string[]>> {
+    const out = new Map<number, string[]>(userIds.map((id) => [id, []]));
+    if (!userIds.length) return out;
+    const rows = await this.db.selectFrom('user_groups').innerJoin('groups', 'groups.id', 'user_groups.group_id')
+      .select(['user_groups.user_id', 'groups.name']).where('user_groups.user_id', 'in', userIds).orderBy('groups.id').execute();
+    for (const r of rows) out.get(r.user_id)?.push(r.name);
+    return out;
+  }
   async addMembers(groupId: number, userIds: number[]) {
     for (const userId of userIds) {
       await this.db.insertInto('user_groups').values({ user_id: userId, group_id: groupId })
@@ -100,6 +109,14 @@ export class Repo {
   }
   serversOf(userId: number) {
     return this.db.selectFrom('servers').selectAll().where('user_id', '=', userId).orderBy('id').execute();
+  }
+  /** Servers of many users in one query, keyed by user id. */
+  async serversOfUsers(userIds: number[]): Promise<Map<number, ServerRow[]>> {
+    const out = new Map<number, ServerRow[]>(userIds.map((id) => [id, []]));
+    if (!userIds.length) return out;
+    const rows = await this.db.selectFrom('servers').selectAll().where('user_id', 'in', userIds).orderBy('id').execute();
+    for (const r of rows) out.get(r.user_id)?.push(r);
+    return out;
   }
   serversWithStatus(statuses: ServerStatus[]) {
     return this.db.selectFrom('servers').innerJoin('users', 'users.id', 'servers.user_id')
