@@ -141,6 +141,8 @@ async function main() {
     for (const p of jh?.procs ?? []) p.kill('SIGTERM');
     await stack.stop();
     fs.rmSync(dir, { recursive: true, force: true });
+    // JupyterHub's SimpleLocalProcessSpawner gives each user a home at /tmp/<name>.
+    for (let i = 0; i < USERS; i++) fs.rmSync(path.join('/tmp', `pb-j${i}`), { recursive: true, force: true });
   }
 }
 
