@@ -1,4 +1,72 @@
 import type { Command } from 'commander';
+import { ensureSecretFile, loadConfig, resolvePaths } from '../config/index.ts';
+import { createLogger } from '../log/index.ts';
+import { startProxy, type ProxyOptions } from '../proxy/index.ts';
 
-/** `plasma proxy` (owned by the proxy issue). */
-export function registerProxyCommands(_program: Command): void {}
+interface ProxyFlags {
+  ip?: string; port?: string; apiIp?: string; apiPort?: string; defaultTarget?: string; errorTarget?: string;
+  sslKey?: string; sslCert?: string; logLevel?: string; routesFile?: string; timeout?: string; proxyTimeout?: string;
+  redirectPort?: string; headersTimeout?: string;
+}
+
+function port(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name} must be a port number, not ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** `plasma proxy`: with configurable-http-proxy's flags it stands in for CHP; without them it reads Plasma's config. */
+export function registerProxyCommands(program: Command): void {
+  program.command('proxy')
+    .description('run the proxy (configurable-http-proxy compatible; without flags it uses Plasma\'s config)')
+    .option('--ip <ip>', 'public IP to listen on')
+    .option('--port <port>', 'public port')
+    .option('--api-ip <ip>', 'IP of the routes API')
+    .option('--api-port <port>', 'port of the routes API')
+    .option('--default-target <url>', 'where unmatched requests go')
+    .option('--error-target <url>', 'fetch error pages from <url>/<code>')
+    .option('--ssl-key <file>', 'TLS key')
+    .option('--ssl-cert <file>', 'TLS certificate')
+    .option('--redirect-port <port>', 'with TLS: plain-HTTP port that redirects to HTTPS')
+    .option('--log-level <level>', 'debug, info, warn or error')
+    .option('--routes-file <file>', 'keep routes in this file across restarts')
+    .option('--timeout <ms>', 'idle timeout of client connections')
+    .option('--proxy-timeout <ms>', 'idle timeout of backend connections')
+    .option('--headers-timeout <ms>', 'time a client has to send its request headers')
+    .allowUnknownOption(true) // CHP flags we ignore (e.g. --no-include-prefix) must not stop JupyterHub
+    .action(async (flags: ProxyFlags) => {
+      const chpMode = ['ip', 'port', 'apiIp', 'apiPort', 'defaultTarget', 'errorTarget'].some((k) => flags[k as keyof ProxyFlags] !== undefined);
+      const paths = resolvePaths();
+      const config = chpMode && !process.env.PLASMA_PREFIX ? null : loadConfig(paths);
+      const level = flags.logLevel ?? config?.log_level ?? 'info';
+      const logger = createLogger('plasma-proxy', level === 'warning' ? 'warn' : level);
+      const hub = config ? `http://${config.hub.ip === '0.0.0.0' ? '127.0.0.1' : config.hub.ip}:${config.hub.port}` : undefined;
+      const options: ProxyOptions = {
+        ip: flags.ip ?? config?.proxy.ip ?? '127.0.0.1',
+        port: port(flags.port, 'port') ?? config?.proxy.port ?? 8000,
+        apiIp: flags.apiIp ?? config?.proxy.api_ip ?? '127.0.0.1',
+        apiPort: port(flags.apiPort, 'api-port') ?? config?.proxy.api_port ?? 8001,
+        authToken: process.env.CONFIGPROXY_AUTH_TOKEN || config?.proxy.auth_token || (config ? ensureSecretFile(paths.proxyTokenFile) : null),
+        defaultTarget: flags.defaultTarget ?? (chpMode ? undefined : hub),
+        errorTarget: flags.errorTarget ?? (chpMode || !hub ? undefined : `${hub}${config!.hub.base_url}hub/error`),
+        sslKey: flags.sslKey ?? config?.proxy.ssl_key,
+        sslCert: flags.sslCert ?? config?.proxy.ssl_cert,
+        redirectPort: port(flags.redirectPort, 'redirect-port') ?? config?.proxy.http_redirect_port,
+        routesFile: flags.routesFile ?? (config ? paths.routesFile : undefined),
+        clientTimeoutMs: flags.timeout ? Number(flags.timeout) : config?.proxy.timeout_ms || undefined,
+        proxyTimeoutMs: flags.proxyTimeout ? Number(flags.proxyTimeout) : undefined,
+        headersTimeoutMs: flags.headersTimeout ? Number(flags.headersTimeout) : undefined,
+        logger,
+      };
+      if (!options.authToken) logger.warn('CONFIGPROXY_AUTH_TOKEN is not set: the routes API is open to anyone who can reach it');
+      const proxy = await startProxy(options);
+      process.on('SIGHUP', () => proxy.reloadCertificates());
+      process.on('uncaughtException', (err) => logger.error({ err: err.message }, 'uncaught error (the proxy keeps running)'));
+      await new Promise<void>((resolve) => {
+        const stop = () => void proxy.close().then(resolve);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+}

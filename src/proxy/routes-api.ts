@@ -1,0 +1,120 @@
+import crypto from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../log/index.ts';
+import { normalizeRoutePath, type RouteTable } from './route-table.ts';
+
+const MAX_BODY = 1024 * 1024;
+const AUTH_RE = /^token\s+(\S+)$/;
+
+export interface RoutesApiOptions {
+  table: RouteTable;
+  /** No token: the API is open, as CHP does (only ever bind it to loopback then). */
+  token: string | null;
+  log: Logger;
+  onChange(): void;
+}
+
+function send(res: ServerResponse, status: number, body = '', type = 'application/json'): void {
+  res.writeHead(status, body ? { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) } : { 'Content-Length': 0 });
+  res.end(body);
+}
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const m = header ? AUTH_RE.exec(header.trim()) : null;
+  if (!m) return false;
+  const a = crypto.createHash('sha256').update(m[1]).digest();
+  const b = crypto.createHash('sha256').update(token).digest();
+  return crypto.timingSafeEqual(a, b);
+}
+
+function readBody(req: IncomingMessage): Promise<string | null> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        resolve(null);
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', () => resolve(null));
+  });
+}
+
+function validTarget(target: string): boolean {
+  try {
+    const url = new URL(target);
+    return ['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol) && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** configurable-http-proxy's REST API: GET/POST/DELETE /api/routes[/<path>]. */
+export function createRoutesApiHandler(options: RoutesApiOptions) {
+  const { table, token, log } = options;
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    try {
+      // Auth first: an unauthenticated caller learns nothing, not even whether its JSON parses.
+      if (token && !tokenMatches(req.headers.authorization, token)) return send(res, 403);
+      const url = new URL(req.url ?? '/', 'http://api');
+      if (url.pathname !== '/api/routes' && !url.pathname.startsWith('/api/routes/')) return send(res, 404, JSON.stringify({ error: 'Not Found' }));
+      let routePath: string;
+      try {
+        routePath = normalizeRoutePath(decodeURIComponent(url.pathname.slice('/api/routes'.length)) || '/');
+      } catch {
+        return send(res, 400, JSON.stringify({ error: 'malformed percent-encoding in the route path' }));
+      }
+      const isList = url.pathname === '/api/routes' || url.pathname === '/api/routes/';
+      switch (req.method) {
+        case 'GET': {
+          if (isList && url.pathname === '/api/routes') {
+            const since = url.searchParams.get('inactive_since') ?? url.searchParams.get('inactiveSince');
+            let cutoff: number | undefined;
+            if (since !== null) {
+              cutoff = Date.parse(since);
+              if (Number.isNaN(cutoff)) return send(res, 400, JSON.stringify({ error: `invalid inactive_since: ${since}` }));
+            }
+            return send(res, 200, table.toJson(cutoff));
+          }
+          const route = table.get(routePath);
+          return route ? send(res, 200, table.entryJson(route)) : send(res, 404);
+        }
+        case 'POST': {
+          const text = await readBody(req);
+          if (text === null) return send(res, 413, JSON.stringify({ error: 'body too large' }));
+          let body: unknown;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            return send(res, 400, JSON.stringify({ error: 'the body must be JSON' }));
+          }
+          if (!body || typeof body !== 'object' || Array.isArray(body)) return send(res, 400, JSON.stringify({ error: 'the body must be a JSON object' }));
+          const { target, ...data } = body as Record<string, unknown>;
+          if (typeof target !== 'string') return send(res, 400, JSON.stringify({ error: 'target must be a string' }));
+          if (!validTarget(target)) return send(res, 400, JSON.stringify({ error: `target is not an http(s) or ws(s) URL: ${target}` }));
+          table.set(routePath, target, data);
+          options.onChange();
+          log.debug({ route: routePath, target }, 'route added');
+          return send(res, 201);
+        }
+        case 'DELETE': {
+          if (!table.delete(routePath)) return send(res, 404);
+          options.onChange();
+          log.debug({ route: routePath }, 'route removed');
+          return send(res, 204);
+        }
+        default:
+          res.setHeader('Allow', 'GET, POST, DELETE');
+          return send(res, 405);
+      }
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'routes API error');
+      if (!res.headersSent) send(res, 500);
+    }
+  };
+}
