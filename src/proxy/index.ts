@@ -52,6 +52,31 @@ function listen(server: http.Server, port: number, host: string): Promise<number
   });
 }
 
+/**
+ * A client must finish its request headers within `ms` of connecting (or of its previous response),
+ * however slowly it trickles bytes: slowloris-style clients cannot hold connections open.
+ * (Node 20's own headersTimeout did not cut such sockets in our tests.)
+ */
+function guardHeaderTime(server: http.Server, ms: number): void {
+  const timers = new WeakMap<object, NodeJS.Timeout>();
+  const arm = (socket: import('node:net').Socket) => {
+    clearTimeout(timers.get(socket));
+    const timer = setTimeout(() => socket.destroy(), ms);
+    timer.unref();
+    timers.set(socket, timer);
+  };
+  const disarm = (socket: object) => clearTimeout(timers.get(socket));
+  server.on('connection', (socket) => {
+    arm(socket);
+    socket.once('close', () => disarm(socket));
+  });
+  server.on('request', (req, res) => {
+    disarm(req.socket);
+    res.once('finish', () => { if (!req.socket.destroyed) arm(req.socket); });
+  });
+  server.on('upgrade', (req) => disarm(req.socket));
+}
+
 export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const log = options.logger ?? createLogger('plasma-proxy');
   const table = new RouteTable();
@@ -72,6 +97,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   };
   const pub = tlsOn ? https.createServer({ ...serverOptions, ...readTls() }) : http.createServer(serverOptions);
   pub.timeout = options.clientTimeoutMs ?? 600_000;
+  guardHeaderTime(pub, options.headersTimeoutMs ?? 20_000);
   pub.on('request', plane.handleRequest);
   pub.on('upgrade', plane.handleUpgrade);
   pub.on('clientError', (_err, socket) => {
