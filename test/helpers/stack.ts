@@ -35,7 +35,7 @@ export class Stack {
   constructor(private readonly options: StackOptions = {}) {
     this.prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'plasma-test-'));
     this.adminUser = options.adminUser ?? 'pt-admin';
-    this.proxyKind = options.proxy ?? (process.env.PLASMA_TEST_PROXY as ProxyKind) ?? 'chp';
+    this.proxyKind = options.proxy ?? (process.env.PLASMA_TEST_PROXY as ProxyKind) ?? 'plasma';
   }
 
   get publicUrl() { return `http://127.0.0.1:${this.proxyPort}`; }

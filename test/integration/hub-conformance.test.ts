@@ -20,17 +20,17 @@ function runSuite(stack: Stack): Promise<{ code: number | null; output: string }
 }
 
 // Issue 2, item 6: the black-box suite the real JupyterHub 3.0 passes, against `plasma hub` behind the proxy.
-for (const named of [false, true]) {
-  describe(`JupyterHub API conformance, named servers ${named ? 'on' : 'off'}`, () => {
+for (const [proxy, named] of [['plasma', false], ['plasma', true], ['chp', false], ['chp', true]] as const) {
+  describe(`JupyterHub API conformance behind ${proxy === 'chp' ? 'configurable-http-proxy' : 'plasma proxy'}, named servers ${named ? 'on' : 'off'}`, () => {
     it('passes every check', async () => {
-      const stack = new Stack({ config: { spawner: { named_servers: { enabled: named } } } });
+      const stack = new Stack({ proxy, config: { spawner: { named_servers: { enabled: named } } } });
       try {
         await stack.start();
         const { code, output } = await runSuite(stack);
         const lines = output.trim().split('\n');
         const failures = lines.filter((l) => l.startsWith('not ok'));
         const summary = lines.at(-1) ?? '';
-        console.log(`# conformance (named servers ${named ? 'on' : 'off'}): ${summary}`);
+        console.log(`# conformance (${proxy}, named servers ${named ? 'on' : 'off'}): ${summary}`);
         assert.deepEqual(failures, [], failures.join('\n'));
         assert.match(summary, /^(\d+) passed, 0 failed$/);
         const passed = Number(summary.split(' ')[0]);
