@@ -71,6 +71,12 @@ export const spawnerSchema = z.strictObject({
     shared_data_path: z.string().default('/srv/data'),
     home_base: z.string().default(''),
     stop_timeout: z.number().int().min(0).default(10),
+    /** The Docker Engine's socket. */
+    socket: z.string().default('/var/run/docker.sock'),
+    /** Address published container ports bind to (plasma network). */
+    host_ip: z.string().default('127.0.0.1'),
+    cmd: z.array(z.string()).min(1).default(['jupyterhub-singleuser']),
+    args: z.array(z.string()).default([]),
   }).prefault({}),
 });
 

@@ -1,0 +1,263 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Docker from 'dockerode';
+import type { PlasmaConfig } from '../../config/index.ts';
+import type { Logger } from '../../log/index.ts';
+import { groupsOfUser, lookupGroup, lookupUser } from '../../system/users.ts';
+import { freeLoopbackPort } from '../local.ts';
+import { SpawnError, type ManagedServer, type PollResult, type SpawnContext, type Spawner, type SpawnerState, type StartedServer } from '../types.ts';
+import { containerName, environmentFolder, parseMemory } from './naming.ts';
+
+interface DockerState extends SpawnerState {
+  id: string;
+  name: string;
+}
+
+const CONTAINER_PORT = 8888;
+const LABEL = 'plasma.managed';
+
+/** Docker's own errors carry statusCode; a socket error means the daemon is not there. */
+function isDaemonDown(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES' || code === 'ECONNRESET';
+}
+
+function statusOf(err: unknown): number | undefined {
+  return (err as { statusCode?: number }).statusCode;
+}
+
+/**
+ * User servers as containers with Plasma's system-user semantics: the process runs as the student's own
+ * uid/gid (never root), their home is mounted at the same path, and each environment gets its own folder
+ * in it, seeded from the image's /home/jovyan without overwriting anything.
+ */
+export class DockerSpawner implements Spawner {
+  readonly kind = 'docker';
+  private readonly docker: Docker;
+  private networkReady: Promise<void> | null = null;
+
+  constructor(
+    private readonly config: PlasmaConfig['spawner'],
+    private readonly options: { logger: Logger; hubConnectUrl?: string; docker?: Docker },
+  ) {
+    this.docker = options.docker ?? new Docker({ socketPath: config.docker.socket });
+  }
+
+  private get d() {
+    return this.config.docker;
+  }
+
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (isDaemonDown(err)) throw new SpawnError(`Docker is not available (${what}: ${(err as Error).message}); ask an administrator`, 503);
+      throw err;
+    }
+  }
+
+  private async ensureNetwork(): Promise<void> {
+    if (this.d.network !== 'plasma') return;
+    this.networkReady ??= (async () => {
+      const existing = await this.docker.listNetworks({ filters: { name: [this.d.network_name] } });
+      if (!existing.some((n) => n.Name === this.d.network_name)) {
+        await this.docker.createNetwork({ Name: this.d.network_name, Driver: 'bridge', Labels: { [LABEL]: 'true' } });
+      }
+    })().catch((err) => {
+      this.networkReady = null;
+      throw err;
+    });
+    return this.networkReady;
+  }
+
+  async start(ctx: SpawnContext): Promise<StartedServer> {
+    const image = typeof ctx.userOptions.image === 'string' && ctx.userOptions.image ? ctx.userOptions.image : this.d.default_image;
+    if (!image) throw new SpawnError('no environment chosen and no spawner.docker.default_image configured', 400);
+    if (!/^[a-z0-9][a-z0-9._\/-]*(:[A-Za-z0-9_.-]+)?$/.test(image)) throw new SpawnError(`invalid environment name ${JSON.stringify(image)}`, 400);
+
+    ctx.progress({ progress: 15, message: `Preparing environment ${image}` });
+    const info = await this.call('inspecting the image', async () => {
+      try {
+        return await this.docker.getImage(image).inspect();
+      } catch (err) {
+        if (statusOf(err) === 404) throw new SpawnError(`environment ${image} is not built`, 400);
+        throw err;
+      }
+    });
+    const labels = (info.Config?.Labels ?? {}) as Record<string, string>;
+    const folder = environmentFolder(image, labels);
+
+    const account = await lookupUser(ctx.user.name);
+    if (!account) throw new SpawnError(`${ctx.user.name} has no system account on this server`, 400);
+    if (account.uid === 0) throw new SpawnError('user servers never run as root', 400);
+    const home = this.d.home_base ? path.join(this.d.home_base, ctx.user.name) : account.home;
+    const workDir = this.prepareFolder(home, folder, account.uid, account.gid);
+    const extraGroups = await this.groupIds(ctx.user.name, account.gid);
+
+    // Per-environment limits (image labels, as tljh-repo2docker writes them) override the defaults.
+    const memory = labels['plasma.mem_limit'] || labels['tljh_repo2docker.mem_limit'] || this.d.memory_limit;
+    const cpus = Number(labels['plasma.cpu_limit'] || labels['tljh_repo2docker.cpu_limit'] || this.d.cpu_limit);
+    if (!(cpus > 0)) throw new SpawnError(`environment ${image} has an invalid CPU limit`, 500);
+
+    await this.call('preparing the network', () => this.ensureNetwork());
+    const hostNetwork = this.d.network === 'host';
+    const port = hostNetwork ? await freeLoopbackPort() : CONTAINER_PORT;
+    const env: Record<string, string> = { ...ctx.env };
+    if (this.options.hubConnectUrl && !hostNetwork) {
+      for (const key of ['JUPYTERHUB_API_URL', 'JUPYTERHUB_ACTIVITY_URL']) {
+        env[key] = env[key].replace(/^https?:\/\/[^/]+/, this.options.hubConnectUrl.replace(/\/$/, ''));
+      }
+    }
+    Object.assign(env, {
+      JUPYTERHUB_SERVICE_URL: `http://${hostNetwork ? '127.0.0.1' : '0.0.0.0'}:${port}${ctx.prefix}`,
+      HOME: home,
+      USER: ctx.user.name,
+      NB_USER: ctx.user.name,
+      NB_UID: String(account.uid),
+      NB_GID: String(account.gid),
+      USER_IMAGE: folder,
+      PLASMA_ENV_DIR: workDir,
+      SHELL: '/bin/bash',
+      MEM_LIMIT: String(parseMemory(memory)),
+      CPU_LIMIT: String(cpus),
+    });
+
+    const name = containerName(ctx.user.name, ctx.serverName);
+    await this.removeLeftover(name, ctx.user.name, ctx.serverName);
+    const [cmd, ...cmdArgs] = this.d.cmd;
+    ctx.progress({ progress: 30, message: `Creating container ${name}` });
+    const container = await this.call('creating the container', () => this.docker.createContainer({
+      name,
+      Image: image,
+      User: `${account.uid}:${account.gid}`,
+      WorkingDir: workDir,
+      // Seed the folder from the image (no-clobber: the user's files win), then become the server.
+      // No user input is in this script: the folder comes in through the environment.
+      Entrypoint: ['/bin/sh', '-c', 'cp -Rn /home/jovyan/. "$PLASMA_ENV_DIR"/ 2>/dev/null; exec "$@"', 'plasma-start'],
+      Cmd: [cmd, ...cmdArgs, ...this.d.args],
+      Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+      Labels: {
+        [LABEL]: 'true',
+        'plasma.user': ctx.user.name,
+        'plasma.server': ctx.serverName,
+        'plasma.environment': folder,
+        'plasma.image': image,
+      },
+      ExposedPorts: hostNetwork ? undefined : { [`${CONTAINER_PORT}/tcp`]: {} },
+      HostConfig: {
+        Binds: [`${home}:${home}:rw`, `${this.d.shared_data_path}:/srv/data:ro`],
+        Memory: parseMemory(memory),
+        MemorySwap: parseMemory(memory),
+        CpuPeriod: 100_000,
+        CpuQuota: Math.round(100_000 * cpus),
+        Init: true,
+        AutoRemove: true,
+        GroupAdd: extraGroups,
+        CapDrop: ['ALL'],
+        SecurityOpt: ['no-new-privileges'],
+        NetworkMode: hostNetwork ? 'host' : this.d.network_name,
+        PortBindings: hostNetwork ? undefined : { [`${CONTAINER_PORT}/tcp`]: [{ HostIp: this.d.host_ip, HostPort: '' }] },
+      },
+    }));
+    const state: DockerState = { id: container.id, name };
+    ctx.recordState(state);
+    ctx.progress({ progress: 40, message: 'Starting the container' });
+    await this.call('starting the container', () => container.start());
+    let url = `http://127.0.0.1:${port}`;
+    if (!hostNetwork) {
+      const inspected = await this.call('inspecting the container', () => container.inspect());
+      const binding = inspected.NetworkSettings.Ports?.[`${CONTAINER_PORT}/tcp`]?.[0];
+      if (!binding) throw new SpawnError('the container has no published port', 500);
+      url = `http://${binding.HostIp === '0.0.0.0' ? '127.0.0.1' : binding.HostIp}:${binding.HostPort}`;
+    }
+    this.options.logger.info({ user: ctx.user.name, server: ctx.serverName, container: name, image, memory, cpus }, 'container started');
+    return { url, state };
+  }
+
+  /** Creates <home>/<folder> owned by the user; refuses symlinks so nothing outside the home is touched. */
+  private prepareFolder(home: string, folder: string, uid: number, gid: number): string {
+    const homeStat = fs.statSync(home, { throwIfNoEntry: false });
+    if (!homeStat?.isDirectory()) throw new SpawnError(`the home directory ${home} does not exist`, 500);
+    const dir = path.join(home, folder);
+    const existing = fs.lstatSync(dir, { throwIfNoEntry: false });
+    if (existing?.isSymbolicLink() || (existing && !existing.isDirectory())) {
+      throw new SpawnError(`${dir} exists and is not a folder; move it away to use this environment`, 409);
+    }
+    if (!existing) {
+      fs.mkdirSync(dir, { mode: 0o755 });
+      fs.chownSync(dir, uid, gid);
+    }
+    fs.mkdirSync(this.d.shared_data_path, { recursive: true, mode: 0o755 });
+    return dir;
+  }
+
+  /** The user's supplementary UNIX groups, so group-shared folders work inside the container too. */
+  private async groupIds(user: string, primaryGid: number): Promise<string[]> {
+    const ids: string[] = [];
+    for (const name of await groupsOfUser(user)) {
+      const group = await lookupGroup(name);
+      if (group && group.gid !== primaryGid && group.gid !== 0) ids.push(String(group.gid));
+    }
+    return ids;
+  }
+
+  /** A container left with this name (e.g. a crash between create and start) is removed, if it is this server's. */
+  private async removeLeftover(name: string, user: string, server: string): Promise<void> {
+    const leftover = await this.call('looking for an old container', async () => {
+      try {
+        return await this.docker.getContainer(name).inspect();
+      } catch (err) {
+        if (statusOf(err) === 404) return null;
+        throw err;
+      }
+    });
+    if (!leftover) return;
+    const labels = leftover.Config.Labels ?? {};
+    if (labels[LABEL] !== 'true' || labels['plasma.user'] !== user || labels['plasma.server'] !== server) {
+      throw new SpawnError(`a container named ${name} exists and does not belong to this server`, 409);
+    }
+    await this.stop({ id: leftover.Id, name }, { timeoutSeconds: 5 });
+  }
+
+  async poll(state: SpawnerState): Promise<PollResult> {
+    const s = state as Partial<DockerState>;
+    if (!s.id) return { running: false, reason: 'no container recorded' };
+    try {
+      const info = await this.docker.getContainer(s.id).inspect();
+      if (info.State.Running) return { running: true };
+      const why = info.State.OOMKilled ? 'killed for using more memory than its limit' : `exited with code ${info.State.ExitCode}`;
+      return { running: false, reason: `the container ${why}` };
+    } catch (err) {
+      if (statusOf(err) === 404) return { running: false, reason: 'the container is gone' };
+      throw err; // Docker down: unknown, which the hub treats as still running
+    }
+  }
+
+  async stop(state: SpawnerState, options: { timeoutSeconds?: number } = {}): Promise<void> {
+    const s = state as Partial<DockerState>;
+    if (!s.id) return;
+    const container = this.docker.getContainer(s.id);
+    await this.call('stopping the container', async () => {
+      try {
+        await container.stop({ t: options.timeoutSeconds ?? this.d.stop_timeout });
+      } catch (err) {
+        if (![304, 404].includes(statusOf(err) ?? 0)) throw err;
+      }
+      try {
+        await container.remove({ force: true });
+      } catch (err) {
+        // 404: already gone; 409: Docker is already removing it (AutoRemove).
+        if (![404, 409].includes(statusOf(err) ?? 0)) throw err;
+      }
+    });
+  }
+
+  async listManaged(): Promise<ManagedServer[]> {
+    const containers = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL}=true`] } });
+    return containers.map((c) => ({
+      user: c.Labels['plasma.user'] ?? '',
+      serverName: c.Labels['plasma.server'] ?? '',
+      state: { id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, '') },
+    }));
+  }
+}

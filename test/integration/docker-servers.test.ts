@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Browser } from '../helpers/browser.ts';
+import { docker, dockerOk, removeTestContainersAndImages, tagTestImage, TEST_IMAGE } from '../helpers/docker.ts';
+import { Stack, waitFor } from '../helpers/stack.ts';
+import { createSystemUser, removeSystemUser } from '../helpers/system-users.ts';
+
+const USER = 'pt-dock1';
+const PASSWORD = 'D0cker-student!';
+
+// Issue 4: Docker user servers with Plasma's system-user semantics, through the real hub and proxy.
+describe('Docker user servers', () => {
+  const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'plasma-srv-data-'));
+  const stack = new Stack({
+    config: {
+      auth: { type: 'pam' },
+      spawner: {
+        type: 'docker', poll_interval: 1, start_timeout: 120,
+        named_servers: { enabled: true, limit_per_user: 2 },
+        docker: { network: 'host', default_image: TEST_IMAGE, shared_data_path: shared, memory_limit: '384M', cpu_limit: 1.5, stop_timeout: 2 },
+      },
+    },
+  });
+  let account: { uid: number; gid: number; home: string };
+  let userToken = '';
+  const browser = new Browser('');
+
+  before(async () => {
+    removeTestContainersAndImages();
+    tagTestImage();
+    account = createSystemUser(USER, PASSWORD);
+    // A file the student already had in the environment folder: the image's copy must not replace it.
+    fs.mkdirSync(path.join(account.home, 'base'));
+    fs.writeFileSync(path.join(account.home, 'base', 'README.md'), 'my own notes\n');
+    fs.chownSync(path.join(account.home, 'base'), account.uid, account.gid);
+    fs.chownSync(path.join(account.home, 'base', 'README.md'), account.uid, account.gid);
+    fs.chmodSync(shared, 0o755); // as /srv/data is: readable by every student
+    fs.writeFileSync(path.join(shared, 'course.txt'), 'shared course data\n', { mode: 0o644 });
+    await stack.start();
+    Object.assign(browser, { origin: stack.publicUrl });
+  });
+  after(async () => {
+    await stack.stop();
+    removeTestContainersAndImages();
+    removeSystemUser(USER);
+    fs.rmSync(shared, { recursive: true, force: true });
+  });
+
+  it('a student logs in with PAM, starts a server, and works in ~/<environment> as themselves', async () => {
+    assert.equal((await browser.login(USER, PASSWORD)).status, 200);
+    const home = await browser.go('/hub/home');
+    const xsrf = /name="_xsrf" value="([^"]+)"/.exec(home.text)![1];
+    assert.equal((await browser.go('/hub/spawn', { form: { _xsrf: xsrf, image: TEST_IMAGE } })).url, `/hub/spawn-pending/${USER}`);
+    const events = await stack.waitReady(USER);
+    assert.equal(events.at(-1).ready, true, JSON.stringify(events.at(-1)));
+
+    const name = `jupyter-${USER}`;
+    const info = JSON.parse(docker('inspect', name))[0];
+    assert.equal(info.Config.User, `${account.uid}:${account.gid}`);
+    assert.equal(info.Config.Labels['plasma.user'], USER);
+    assert.equal(info.Config.WorkingDir, path.join(account.home, 'base'));
+    assert.equal(info.HostConfig.Init, true);
+    assert.equal(info.HostConfig.AutoRemove, true);
+
+    // Every process in the container runs as the student, none as root.
+    const uids = docker('top', name, '-eo', 'pid,uid').split('\n').slice(1).map((l) => Number(l.trim().split(/\s+/)[1]));
+    assert.ok(uids.length >= 2, 'init and the server');
+    assert.ok(uids.every((u) => u === account.uid), `process uids: ${uids}`);
+
+    // Through the proxy with OAuth, the student writes a file with Jupyter's contents API.
+    assert.equal((await browser.go(`/user/${USER}/`)).status, 200);
+    userToken = await stack.cli(['token', USER]);
+    const put = await fetch(`${stack.publicUrl}/user/${USER}/api/contents/from-jupyter.txt`, {
+      method: 'PUT', headers: { Authorization: `token ${userToken}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ type: 'file', format: 'text', content: 'written in the container' }),
+    });
+    assert.equal(put.status, 201, await put.text());
+    const onHost = path.join(account.home, 'base', 'from-jupyter.txt');
+    assert.equal(fs.readFileSync(onHost, 'utf8'), 'written in the container');
+    assert.equal(fs.statSync(onHost).uid, account.uid, 'owned by the student on the host');
+
+    assert.equal(fs.readFileSync(path.join(account.home, 'base', 'README.md'), 'utf8'), 'my own notes\n', 'the student\'s file was not overwritten');
+    assert.ok(fs.existsSync(path.join(account.home, 'base', 'Welcome.ipynb')), 'the image\'s starter content was copied');
+    assert.equal(fs.statSync(path.join(account.home, 'base', 'Welcome.ipynb')).uid, account.uid);
+
+    assert.equal(docker('exec', name, 'cat', '/srv/data/course.txt'), 'shared course data');
+    const write = dockerOk('exec', name, 'touch', '/srv/data/nope');
+    assert.notEqual(write.code, 0);
+    assert.match(write.out, /Read-only file system/);
+    assert.ok(!fs.existsSync(path.join(shared, 'nope')));
+  });
+
+  it('memory and CPU limits are set, and the hub\'s view matches what Docker does past the limit', async () => {
+    const name = `jupyter-${USER}`;
+    const info = JSON.parse(docker('inspect', name))[0];
+    assert.equal(info.HostConfig.Memory, 384 * 1024 * 1024);
+    assert.equal(info.HostConfig.CpuQuota, 150_000);
+    assert.equal(info.HostConfig.CpuPeriod, 100_000);
+    const hog = dockerOk('exec', name, 'python3', '-c', 'b = bytearray(1024 * 1024 * 1024); print(len(b))');
+    assert.equal(hog.code, 137, `the allocating process is killed (exit ${hog.code}: ${hog.out})`);
+    await new Promise((r) => setTimeout(r, 2500)); // two poll intervals
+    const running = JSON.parse(dockerOk('inspect', name).out || '[{}]')[0]?.State?.Running === true;
+    const model = (await stack.api('GET', `/users/${USER}`)).data;
+    assert.equal(model.servers['']?.ready === true, running, `hub says ready=${model.servers['']?.ready}, Docker says running=${running}`);
+    assert.ok(running, 'Docker kills the process, not the server');
+    const status = await fetch(`${stack.publicUrl}/user/${USER}/api/status`, { headers: { Authorization: `token ${userToken}` } });
+    assert.equal(status.status, 200);
+  });
+
+  it('two named servers run side by side; a third is refused with a clear message', async () => {
+    for (const server of ['a', 'b']) {
+      const r = await stack.api('POST', `/users/${USER}/servers/${server}`, { json: { image: TEST_IMAGE } });
+      assert.ok([201, 202].includes(r.status), r.text);
+    }
+    for (const server of ['a', 'b']) assert.equal((await stack.waitReady(USER, server)).at(-1).ready, true);
+    const names = docker('ps', '--filter', `label=plasma.user=${USER}`, '--format', '{{.Names}}').split('\n').sort();
+    assert.deepEqual(names, [`jupyter-${USER}`, `jupyter-${USER}-a`, `jupyter-${USER}-b`]);
+    for (const server of ['a', 'b']) {
+      const res = await fetch(`${stack.publicUrl}/user/${USER}/${server}/api/status`, { headers: { Authorization: `token ${userToken}` } });
+      assert.equal(res.status, 200, `named server ${server} answers`);
+    }
+    const third = await stack.api('POST', `/users/${USER}/servers/c`, { json: { image: TEST_IMAGE } });
+    assert.equal(third.status, 400);
+    assert.match(third.data.message, /maximum of 2 named servers/);
+    assert.equal(dockerOk('inspect', `jupyter-${USER}-c`).code, 1, 'no container was made for the refused server');
+  });
+
+  it('after a hub crash the same containers serve on; one removed meanwhile is shown stopped, its route gone', async () => {
+    const ids = Object.fromEntries(['', '-a', '-b'].map((s) => [s, docker('inspect', '-f', '{{.Id}}', `jupyter-${USER}${s}`)]));
+    await stack.killHub('SIGKILL');
+    docker('rm', '-f', `jupyter-${USER}-b`);
+    await stack.startHub();
+    for (const s of ['', '-a']) assert.equal(docker('inspect', '-f', '{{.Id}}', `jupyter-${USER}${s}`), ids[s], 'the same container');
+    const model = (await stack.api('GET', `/users/${USER}`)).data;
+    assert.equal(model.servers['']?.ready, true);
+    assert.equal(model.servers.a?.ready, true);
+    assert.equal(model.servers.b, undefined, 'the removed server is not shown running');
+    const routes = await stack.routes();
+    assert.ok(`/user/${USER}` in routes && `/user/${USER}/a` in routes);
+    assert.ok(!(`/user/${USER}/b` in routes), 'its route is gone');
+    const res = await fetch(`${stack.publicUrl}/user/${USER}/a/api/status`, { headers: { Authorization: `token ${userToken}` } });
+    assert.equal(res.status, 200);
+
+    // While the hub runs, its poller catches a container that disappears.
+    docker('rm', '-f', `jupyter-${USER}-a`);
+    await waitFor(async () => (await stack.api('GET', `/users/${USER}`)).data.servers.a === undefined, 10_000, 'the poller to notice');
+    assert.ok(!(`/user/${USER}/a` in (await stack.routes())));
+  });
+
+  it('errors users see: a missing environment, and stopping cleans up', async () => {
+    const missing = await stack.api('POST', `/users/${USER}/servers/x`, { json: { image: 'plasma-test/missing:latest' } });
+    assert.equal(missing.status, 400);
+    assert.equal(missing.data.message, 'environment plasma-test/missing:latest is not built');
+    const bad = await stack.api('POST', `/users/${USER}/servers/y`, { json: { image: '../../etc' } });
+    assert.equal(bad.status, 400);
+    assert.equal((await stack.api('DELETE', `/users/${USER}/server`)).status, 204);
+    assert.equal(dockerOk('inspect', `jupyter-${USER}`).code, 1, 'the container is removed on stop');
+    assert.equal((await stack.api('GET', `/users/${USER}`)).data.server, null);
+  });
+});
