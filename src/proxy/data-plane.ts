@@ -1,8 +1,8 @@
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
+import { Agent, type Dispatcher } from 'undici';
 import type { Logger } from '../log/index.ts';
 import type { Route, RouteTable } from './route-table.ts';
 
@@ -20,9 +20,11 @@ export interface DataPlaneOptions {
   proxyTimeoutMs: number;
 }
 
-function appendHeader(existing: string | string[] | undefined, value: string): string {
-  const prev = Array.isArray(existing) ? existing.join(',') : existing;
-  return prev ? `${prev},${value}` : value;
+/** Request headers undici manages itself (framing) or refuses. */
+const REQUEST_ONLY_DROPPED = new Set(['transfer-encoding', 'expect']);
+
+function appendValue(previous: string, value: string): string {
+  return previous ? `${previous},${value}` : value;
 }
 
 /**
@@ -30,14 +32,24 @@ function appendHeader(existing: string | string[] | undefined, value: string): s
  * request, which is most of its cost); client connections stay alive too.
  */
 export class DataPlane {
-  private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 1024, maxFreeSockets: 256, scheduling: 'lifo', timeout: 60_000 });
-  private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 1024, maxFreeSockets: 256, scheduling: 'lifo', timeout: 60_000 });
+  /** One keep-alive pool per backend origin; pools of backends that went away are dropped by undici. */
+  private readonly upstream: Agent;
 
-  constructor(private readonly options: DataPlaneOptions) {}
+  constructor(private readonly options: DataPlaneOptions) {
+    this.upstream = new Agent({
+      connections: 256,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 600_000,
+      connectTimeout: 10_000,
+      // A backend that never answers frees its client after this; bodies may stream forever (event streams).
+      headersTimeout: options.proxyTimeoutMs || 300_000,
+      bodyTimeout: options.proxyTimeoutMs || 0,
+    });
+  }
 
   close(): void {
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    void this.upstream.destroy().catch(() => undefined);
   }
 
   private route(req: IncomingMessage): Route | undefined | null {
@@ -53,17 +65,34 @@ export class DataPlane {
     return this.options.table.match(decoded);
   }
 
-  private forwardedHeaders(req: IncomingMessage, proto: string): http.OutgoingHttpHeaders {
-    const headers: http.OutgoingHttpHeaders = {};
-    for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) headers[k] = v;
-    const host = req.headers.host ?? '';
-    const portMatch = /:(\d+)$/.exec(host);
-    const encrypted = this.options.scheme === 'https';
-    headers['x-forwarded-for'] = appendHeader(req.headers['x-forwarded-for'], req.socket.remoteAddress ?? '');
-    headers['x-forwarded-port'] = appendHeader(req.headers['x-forwarded-port'], portMatch ? portMatch[1] : encrypted ? '443' : '80');
-    headers['x-forwarded-proto'] = appendHeader(req.headers['x-forwarded-proto'], proto);
-    if (!req.headers['x-forwarded-host'] && host) headers['x-forwarded-host'] = host;
-    return headers;
+  /** Request headers for the backend: hop-by-hop ones dropped, X-Forwarded-* appended as CHP does. */
+  private forwardedHeaders(req: IncomingMessage, proto: string): string[] {
+    const raw = req.rawHeaders;
+    const out: string[] = [];
+    let xfFor = '', xfPort = '', xfProto = '', hasXfHost = false, host = '';
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i];
+      const lower = name.toLowerCase();
+      if (HOP_BY_HOP.has(lower) || REQUEST_ONLY_DROPPED.has(lower)) continue;
+      if (lower.startsWith('x-forwarded-')) {
+        if (lower === 'x-forwarded-for') { xfFor = xfFor ? `${xfFor},${raw[i + 1]}` : raw[i + 1]; continue; }
+        if (lower === 'x-forwarded-port') { xfPort = xfPort ? `${xfPort},${raw[i + 1]}` : raw[i + 1]; continue; }
+        if (lower === 'x-forwarded-proto') { xfProto = xfProto ? `${xfProto},${raw[i + 1]}` : raw[i + 1]; continue; }
+        if (lower === 'x-forwarded-host') hasXfHost = true;
+      } else if (lower === 'host') {
+        host = raw[i + 1];
+      }
+      out.push(name, raw[i + 1]);
+    }
+    const colon = host.lastIndexOf(':');
+    const port = colon > host.lastIndexOf(']') && colon >= 0 ? host.slice(colon + 1) : this.options.scheme === 'https' ? '443' : '80';
+    out.push(
+      'x-forwarded-for', appendValue(xfFor, req.socket.remoteAddress ?? ''),
+      'x-forwarded-port', appendValue(xfPort, port),
+      'x-forwarded-proto', appendValue(xfProto, proto),
+    );
+    if (!hasXfHost && host) out.push('x-forwarded-host', host);
+    return out;
   }
 
   private upstreamPath(route: Route, url: string): string {
@@ -80,53 +109,62 @@ export class DataPlane {
     const route = this.route(req);
     if (route === null) return void this.sendError(req, res, 400);
     if (!route) return void this.sendError(req, res, 404);
-    this.forward(req, res, route, false);
+    this.forward(req, res, route, this.forwardedHeaders(req, this.options.scheme), false);
   };
 
-  private forward(req: IncomingMessage, res: ServerResponse, route: Route, isRetry: boolean): void {
-    const target = route.targetUrl;
-    const secure = target.protocol === 'https:' || target.protocol === 'wss:';
-    const upstream = (secure ? https : http).request({
-      protocol: secure ? 'https:' : 'http:',
-      hostname: target.hostname.replace(/^\[|\]$/g, ''),
-      port: target.port || (secure ? 443 : 80),
-      method: req.method,
-      path: this.upstreamPath(route, req.url ?? '/'),
-      headers: this.forwardedHeaders(req, this.options.scheme),
-      agent: secure ? this.httpsAgent : this.httpAgent,
-      timeout: this.options.proxyTimeoutMs || undefined,
-    });
+  private forward(req: IncomingMessage, res: ServerResponse, route: Route, headers: string[], isRetry: boolean): void {
+    const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+    let abort: ((err?: Error) => void) | null = null;
     let answered = false;
-    upstream.on('response', (up) => {
-      answered = true;
-      const headers: string[] = [];
-      for (let i = 0; i < up.rawHeaders.length; i += 2) {
-        if (!HOP_BY_HOP.has(up.rawHeaders[i].toLowerCase())) headers.push(up.rawHeaders[i], up.rawHeaders[i + 1]);
-      }
-      res.writeHead(up.statusCode ?? 502, up.statusMessage, headers);
-      up.pipe(res);
-      up.on('end', () => {
+    let resume: (() => void) | null = null;
+    const onClientGone = () => {
+      if (!res.writableFinished && abort) abort(new Error('client went away'));
+    };
+    res.once('close', onClientGone);
+    this.upstream.dispatch({
+      origin: route.targetUrl.origin,
+      path: this.upstreamPath(route, req.url ?? '/'),
+      method: req.method as Dispatcher.HttpMethod,
+      headers,
+      body: hasBody && !isRetry ? req : null,
+    }, {
+      onConnect: (abortRequest) => { abort = abortRequest; },
+      onHeaders: (status, rawHeaders, resumeBody, statusText) => {
+        answered = true;
+        resume = resumeBody;
+        const out: string[] = [];
+        for (let i = 0; i < rawHeaders.length; i += 2) {
+          const name = rawHeaders[i].toString('latin1');
+          if (!HOP_BY_HOP.has(name.toLowerCase()) && name.toLowerCase() !== 'transfer-encoding') out.push(name, rawHeaders[i + 1].toString('latin1'));
+        }
+        if (res.destroyed) return false;
+        res.writeHead(status, statusText, out);
+        return true;
+      },
+      onData: (chunk) => {
+        const more = res.write(chunk);
+        if (!more) res.once('drain', () => resume?.());
+        return more;
+      },
+      onComplete: () => {
+        res.off('close', onClientGone);
         // Only successful answers count as activity, as CHP does (redirects and errors are not use).
-        if ((up.statusCode ?? 500) < 300) route.lastActivity = Date.now();
-      });
-      up.on('error', () => res.destroy());
+        if ((res.statusCode ?? 500) < 300) route.lastActivity = Date.now();
+        res.end();
+      },
+      onError: (err: Error & { code?: string }) => {
+        res.off('close', onClientGone);
+        if (answered) return void res.destroy();
+        if (res.destroyed) return;
+        // A pooled connection the backend had just closed: retry once, for requests without a body.
+        const idempotent = req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS';
+        if (!isRetry && idempotent && !hasBody && (err.code === 'UND_ERR_SOCKET' || err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
+          return this.forward(req, res, route, headers, true);
+        }
+        this.options.log.debug({ target: route.target, err: err.message }, 'upstream unreachable');
+        void this.sendError(req, res, 503);
+      },
     });
-    upstream.on('timeout', () => upstream.destroy(new Error('upstream timeout')));
-    upstream.on('error', (err: NodeJS.ErrnoException) => {
-      if (answered) return void res.destroy();
-      // A pooled connection the backend had just closed: retry once, for requests without a body.
-      const idempotent = req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS';
-      if (!isRetry && idempotent && upstream.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
-        return this.forward(req, res, route, true);
-      }
-      this.options.log.debug({ target: route.target, err: err.message }, 'upstream unreachable');
-      void this.sendError(req, res, 503);
-    });
-    res.on('close', () => {
-      if (!res.writableFinished) upstream.destroy();
-    });
-    if (isRetry || req.readableEnded) upstream.end();
-    else req.pipe(upstream);
   }
 
   /** CHP's error behaviour: ask the error target for a page, keep the original status; plain text otherwise. */
@@ -168,15 +206,12 @@ export class DataPlane {
     const host = target.hostname.replace(/^\[|\]$/g, '');
     const backend = secure ? tls.connect({ host, port, servername: host }) : net.connect({ host, port });
     const headers = this.forwardedHeaders(req, this.options.scheme === 'https' ? 'wss' : 'ws');
-    headers.connection = 'Upgrade';
-    headers.upgrade = req.headers.upgrade ?? 'websocket';
+    headers.push('Connection', 'Upgrade', 'Upgrade', req.headers.upgrade ?? 'websocket');
     let connected = false;
     backend.once(secure ? 'secureConnect' : 'connect', () => {
       connected = true;
       let head1 = `${req.method} ${this.upstreamPath(route, req.url ?? '/')} HTTP/1.1\r\n`;
-      for (const [k, v] of Object.entries(headers)) {
-        for (const value of Array.isArray(v) ? v : [v]) head1 += `${k}: ${value}\r\n`;
-      }
+      for (let i = 0; i < headers.length; i += 2) head1 += `${headers[i]}: ${headers[i + 1]}\r\n`;
       backend.write(head1 + '\r\n');
       if (head.length) backend.write(head);
       backend.setNoDelay(true);
