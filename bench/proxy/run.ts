@@ -1,183 +1,273 @@
 /**
- * bench/proxy: plasma proxy next to configurable-http-proxy 4.5.3 (Debian) and a direct connection, in one run,
- * against one backend process. Prints figures and ratios. Not a test.
+ * bench/proxy: plasma proxy next to configurable-http-proxy 4.5.3 (Debian) and the direct connection, in one run,
+ * all in front of the same backend process. Prints figures and ratios.
  *
- *   node --import tsx bench/proxy/run.ts [--duration 10] [--million]
+ *   node --import tsx bench/proxy/run.ts [--seconds 5] [--rounds 3] [--rss-requests 1000000] [--ws-conns 10000] [--routes 10000]
  *
- * HTTP load comes from wrk (a separate process, 2 threads, 50 connections). On a 2-core machine the load
- * generator, the proxy and the backend share the CPUs, so compare ratios, not absolute numbers.
+ * How it measures, on a 2-core machine where everything shares the CPU:
+ * - small GETs: wrk, 1 thread, 50 connections, `--seconds` per round; targets interleaved round by round
+ *   (direct, CHP, plasma, direct, …) so background load hits all alike; the median round (by req/s) is reported.
+ * - websocket echo: this process keeps 50 websockets (the `ws` package) each sending 64-byte messages back to back.
+ * - routes: 10,000 POSTs at 10 in flight (JupyterHub's own limit) over keep-alive; then GET /api/routes, 30 times.
+ * - RSS: /proc/<pid>/status of the proxy process, warm (after the phases above), then after --rss-requests
+ *   requests (wrk in 10-s slices until the count is reached) and --ws-conns websockets opened and closed, and again
+ *   after 10 s idle.
+ * Not a test: nothing here asserts a time.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import WebSocket from 'ws';
 import { freeLoopbackPort } from '../../src/spawner/local.ts';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const BIN = path.resolve(here, '../../bin/plasma.mjs');
+const run = promisify(execFile);
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' },
+    'rss-requests': { type: 'string', default: '1000000' }, 'ws-conns': { type: 'string', default: '10000' },
+    routes: { type: 'string', default: '10000' },
+  },
+});
+const SECONDS = Number(values.seconds);
+const ROUNDS = Number(values.rounds);
+const RSS_REQUESTS = Number(values['rss-requests']);
+const WS_CONNS = Number(values['ws-conns']);
+const ROUTES = Number(values.routes);
 const TOKEN = 'bench-proxy-token-0123456789abcdef';
-const { values } = parseArgs({ options: { duration: { type: 'string', default: '10' }, million: { type: 'boolean', default: false } } });
-const DURATION = Number(values.duration);
-const sh = promisify(execFile);
 
-interface Contender { name: string; url: string; api?: string; proc?: ChildProcess; }
+interface Target { name: 'direct' | 'chp' | 'plasma'; url: string; apiUrl?: string; pid?: number; }
+const children: ChildProcess[] = [];
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'plasma-bench-proxy-'));
 
-async function waitPort(url: string) {
+function start(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: (out: string) => boolean): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d;
+      if (ready(out)) resolve(child);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${cmd} exited (${code}): ${out}`)));
+  });
+}
+
+async function waitUp(url: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    try { await fetch(url); return; } catch { await new Promise((r) => setTimeout(r, 50)); }
+    try {
+      const res = await fetch(url, { headers: { Authorization: `token ${TOKEN}` } });
+      await res.arrayBuffer();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
-  throw new Error(`nothing answers at ${url}`);
+  throw new Error(`${url} did not come up`);
 }
 
-async function startBackend(): Promise<{ url: string; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, [path.join(here, 'backend.mjs')], { stdio: ['ignore', 'pipe', 'inherit'], cwd: path.resolve(here, '../..') });
-  const port = await new Promise<number>((resolve) => proc.stdout!.once('data', (d) => resolve(Number(/listening (\d+)/.exec(String(d))![1]))));
-  return { url: `http://127.0.0.1:${port}`, proc };
+const apiAgent = new http.Agent({ keepAlive: true, maxSockets: 10 });
+function api(t: Target, method: string, route: string, body?: unknown): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request(`${t.apiUrl}/api/routes${route}`, {
+      method, agent: apiAgent,
+      headers: { Authorization: `token ${TOKEN}`, ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } : {}) },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
 }
 
-async function startProxy(kind: 'chp' | 'plasma'): Promise<Contender> {
-  const [port, apiPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
-  const args = ['--ip', '127.0.0.1', '--port', String(port), '--api-ip', '127.0.0.1', '--api-port', String(apiPort), '--log-level', 'error'];
-  const env = { ...process.env, CONFIGPROXY_AUTH_TOKEN: TOKEN, NODE_PATH: '/usr/share/nodejs' };
-  const proc = kind === 'chp'
-    ? spawn('/usr/bin/configurable-http-proxy', args, { env, stdio: 'ignore' })
-    : spawn(process.execPath, [BIN, 'proxy', ...args], { env, stdio: 'ignore' });
-  const api = `http://127.0.0.1:${apiPort}`;
-  await waitPort(`${api}/api/routes`);
-  return { name: kind === 'chp' ? 'CHP 4.5.3' : 'plasma proxy', url: `http://127.0.0.1:${port}`, api, proc };
+function toMs(value: string): number {
+  const m = /^([\d.]+)(us|ms|s|m)$/.exec(value.trim());
+  if (!m) return NaN;
+  return Number(m[1]) * ({ us: 0.001, ms: 1, s: 1000, m: 60_000 } as Record<string, number>)[m[2]];
 }
 
-async function wrk(url: string, seconds: number, connections = 50) {
-  const { stdout } = await sh('wrk', ['-t2', `-c${connections}`, `-d${seconds}s`, '--latency', url], { maxBuffer: 1 << 20 });
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)![1]);
-  const p99Raw = /99%\s+([\d.]+)(us|ms|s)/.exec(stdout)!;
-  const p99 = Number(p99Raw[1]) * (p99Raw[2] === 'us' ? 0.001 : p99Raw[2] === 's' ? 1000 : 1);
-  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? '0';
-  const socketErrors = /Socket errors: (.*)/.exec(stdout)?.[1] ?? 'none';
-  const total = Number(/(\d+) requests in/.exec(stdout)![1]);
-  return { rps, p99, errors: Number(errors), socketErrors, total };
+async function wrk(url: string, seconds: number): Promise<{ rps: number; p99: number; requests: number }> {
+  const { stdout } = await run('/usr/bin/wrk', ['-t1', '-c50', `-d${seconds}s`, '--latency', url], { maxBuffer: 1 << 20 });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
+  const p99 = toMs(/\s99%\s+(\S+)/.exec(stdout)?.[1] ?? '');
+  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1]);
+  const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(stdout);
+  if (errors) console.log(`#   ${url}: ${errors[0]}`);
+  return { rps, p99, requests };
 }
 
-async function wsEcho(url: string, seconds: number, connections = 10): Promise<number> {
+async function wsEcho(url: string, seconds: number, connections = 50): Promise<number> {
+  const payload = Buffer.alloc(64, 7);
+  let messages = 0;
   const sockets = await Promise.all(Array.from({ length: connections }, () => new Promise<WebSocket>((resolve, reject) => {
-    const ws = new WebSocket(url.replace('http', 'ws') + '/bench/ws');
+    const ws = new WebSocket(url, { perMessageDeflate: false });
     ws.once('open', () => resolve(ws));
     ws.once('error', reject);
   })));
-  let count = 0;
-  const deadline = Date.now() + seconds * 1000;
-  const payload = Buffer.alloc(64, 120);
-  await Promise.all(sockets.map((ws) => new Promise<void>((resolve) => {
+  let running = true;
+  const started = performance.now();
+  for (const ws of sockets) {
     ws.on('message', () => {
-      count++;
-      if (Date.now() < deadline) ws.send(payload);
-      else resolve();
+      messages++;
+      if (running) ws.send(payload);
     });
     ws.send(payload);
-  })));
-  for (const ws of sockets) ws.close();
-  return count / seconds;
-}
-
-async function addRoutes(api: string, n: number): Promise<number> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-  const post = (i: number) => new Promise<void>((resolve, reject) => {
-    const body = JSON.stringify({ target: 'http://127.0.0.1:9', user: `b${i}`, jupyterhub: true });
-    const req = http.request(`${api}/api/routes/user/b${i}`, {
-      method: 'POST', agent, headers: { Authorization: `token ${TOKEN}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
-    }, (res) => { res.resume(); res.on('end', () => (res.statusCode === 201 ? resolve() : reject(new Error(`POST → ${res.statusCode}`)))); });
-    req.on('error', reject);
-    req.end(body);
-  });
-  const t0 = performance.now();
-  for (let i = 0; i < n; i += 64) await Promise.all(Array.from({ length: Math.min(64, n - i) }, (_, j) => post(i + j)));
-  agent.destroy();
-  return performance.now() - t0;
-}
-
-async function listLatency(api: string, times = 30): Promise<number> {
-  const samples: number[] = [];
-  for (let i = 0; i < times; i++) {
-    const t0 = performance.now();
-    const res = await fetch(`${api}/api/routes`, { headers: { Authorization: `token ${TOKEN}` } });
-    await res.arrayBuffer();
-    samples.push(performance.now() - t0);
   }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  running = false;
+  const elapsed = (performance.now() - started) / 1000;
+  for (const ws of sockets) ws.terminate();
+  return messages / elapsed;
+}
+
+async function wsOpenClose(url: string, total: number, batch = 100): Promise<number> {
+  let failed = 0;
+  for (let done = 0; done < total; done += batch) {
+    await Promise.all(Array.from({ length: Math.min(batch, total - done) }, () => new Promise<void>((resolve) => {
+      const ws = new WebSocket(url, { perMessageDeflate: false });
+      ws.once('open', () => ws.close());
+      ws.once('close', () => resolve());
+      ws.once('error', () => { failed++; resolve(); });
+    })));
+  }
+  return failed;
 }
 
 function rssMb(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
 }
 
-async function wsChurn(url: string, total: number) {
-  for (let i = 0; i < total; i += 100) {
-    await Promise.all(Array.from({ length: 100 }, () => new Promise<void>((resolve) => {
-      const ws = new WebSocket(url.replace('http', 'ws') + '/bench/ws');
-      ws.once('open', () => ws.close());
-      ws.once('close', () => resolve());
-      ws.once('error', () => resolve());
-    })));
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '–');
+
+async function main(): Promise<void> {
+  const cpu = os.cpus();
+  console.log(`# bench/proxy on ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, Node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const bePort = await freeLoopbackPort();
+  await start(process.execPath, [path.join(REPO, 'bench/proxy/backend.mjs'), String(bePort)], {}, (o) => o.includes('listening'));
+  const backend = `http://127.0.0.1:${bePort}`;
+
+  const [chpPort, chpApi, plPort, plApi] = [await freeLoopbackPort(), await freeLoopbackPort(), await freeLoopbackPort(), await freeLoopbackPort()];
+  const proxyEnv = { CONFIGPROXY_AUTH_TOKEN: TOKEN };
+  const flags = (p: number, a: number) => ['--ip', '127.0.0.1', '--port', String(p), '--api-ip', '127.0.0.1', '--api-port', String(a), '--log-level', 'warn'];
+  const chp = spawn('/usr/bin/configurable-http-proxy', flags(chpPort, chpApi), { env: { ...process.env, ...proxyEnv, NODE_PATH: '/usr/share/nodejs' }, stdio: 'ignore' });
+  const plasma = spawn(process.execPath, [path.join(REPO, 'bin/plasma.mjs'), 'proxy', ...flags(plPort, plApi), '--routes-file', path.join(tmp, 'routes.json')],
+    { env: { ...process.env, ...proxyEnv }, stdio: 'ignore' });
+  children.push(chp, plasma);
+  const targets: Target[] = [
+    { name: 'direct', url: backend },
+    { name: 'chp', url: `http://127.0.0.1:${chpPort}`, apiUrl: `http://127.0.0.1:${chpApi}`, pid: chp.pid },
+    { name: 'plasma', url: `http://127.0.0.1:${plPort}`, apiUrl: `http://127.0.0.1:${plApi}`, pid: plasma.pid },
+  ];
+  const proxies = targets.filter((t) => t.apiUrl);
+  for (const t of proxies) {
+    await waitUp(`${t.apiUrl}/api/routes`);
+    // The route the traffic takes, as JupyterHub would add it for a user's server.
+    const added = await api(t, 'POST', '/user/bench', { user: 'bench', server_name: '', target: backend, jupyterhub: true });
+    if (added.status !== 201) throw new Error(`${t.name}: adding a route gave ${added.status}`);
   }
-}
+  const path0 = '/user/bench/api/status';
+  const results: Record<string, Record<string, number>> = { direct: {}, chp: {}, plasma: {} };
 
-async function main() {
-  const backend = await startBackend();
-  const contenders: Contender[] = [{ name: 'direct', url: backend.url }];
-  const procs: ChildProcess[] = [backend.proc];
-  try {
-    for (const kind of ['chp', 'plasma'] as const) {
-      const c = await startProxy(kind);
-      procs.push(c.proc!);
-      await fetch(`${c.api}/api/routes/bench`, { method: 'POST', headers: { Authorization: `token ${TOKEN}` }, body: JSON.stringify({ target: backend.url }) });
-      contenders.push(c);
-    }
-    console.log(`# ${DURATION} s per HTTP run (wrk -t2 -c50), websocket echo over 10 connections for ${DURATION} s, 2 cores shared`);
-    const results: Record<string, Record<string, number>> = {};
-    for (const c of contenders) {
-      await wrk(`${c.url}/bench/x`, 2); // warm-up
-      const h = await wrk(`${c.url}/bench/x`, DURATION);
-      if (h.errors || h.socketErrors !== 'none') console.log(`# ${c.name}: ${h.errors} non-2xx, socket errors ${h.socketErrors}`);
-      const ws = await wsEcho(c.url, DURATION);
-      results[c.name] = { rps: h.rps, p99: h.p99, ws };
-    }
-    for (const c of contenders.slice(1)) {
-      results[c.name].add10k = await addRoutes(c.api!, 10_000);
-      results[c.name].list10k = await listLatency(c.api!);
-    }
-    const d = results.direct;
-    const chp = results['CHP 4.5.3'];
-    const pl = results['plasma proxy'];
-    const f = (n: number, digits = 0) => n.toFixed(digits).padStart(10);
-    console.log(`\n${'measure'.padEnd(34)}${'direct'.padStart(10)}${'CHP'.padStart(10)}${'plasma'.padStart(10)}   plasma/direct  plasma/CHP`);
-    console.log(`${'small GET req/s (c=50)'.padEnd(34)}${f(d.rps)}${f(chp.rps)}${f(pl.rps)}   ${(pl.rps / d.rps).toFixed(2).padStart(8)}×     ${(pl.rps / chp.rps).toFixed(1).padStart(6)}×`);
-    console.log(`${'small GET p99 ms (c=50)'.padEnd(34)}${f(d.p99, 2)}${f(chp.p99, 2)}${f(pl.p99, 2)}   ${(pl.p99 / d.p99).toFixed(2).padStart(8)}×     ${(pl.p99 / chp.p99).toFixed(2).padStart(6)}×`);
-    console.log(`${'websocket echo msg/s (10 conns)'.padEnd(34)}${f(d.ws)}${f(chp.ws)}${f(pl.ws)}   ${(pl.ws / d.ws).toFixed(2).padStart(8)}×     ${(pl.ws / chp.ws).toFixed(1).padStart(6)}×`);
-    console.log(`${'add 10,000 routes, ms'.padEnd(34)}${''.padStart(10)}${f(chp.add10k)}${f(pl.add10k)}   ${''.padStart(8)}      ${(pl.add10k / chp.add10k).toFixed(2).padStart(6)}×`);
-    console.log(`${'GET /api/routes @10k, median ms'.padEnd(34)}${''.padStart(10)}${f(chp.list10k, 2)}${f(pl.list10k, 2)}   ${''.padStart(8)}      ${(pl.list10k / chp.list10k).toFixed(2).padStart(6)}×`);
-
-    if (values.million) {
-      const plasma = contenders[2];
-      await fetch(`${plasma.api}/api/routes/bench`, { method: 'POST', headers: { Authorization: `token ${TOKEN}` }, body: JSON.stringify({ target: backend.url }) });
-      await wrk(`${plasma.url}/bench/x`, 5);
-      const warm = rssMb(plasma.proc!.pid!);
-      let served = 0;
-      while (served < 1_000_000) served += (await wrk(`${plasma.url}/bench/x`, 10)).total;
-      const afterHttp = rssMb(plasma.proc!.pid!);
-      await wsChurn(plasma.url, 10_000);
-      await new Promise((r) => setTimeout(r, 2000));
-      const afterWs = rssMb(plasma.proc!.pid!);
-      console.log(`\nplasma proxy RSS: warm ${warm.toFixed(1)} MB; after ${served.toLocaleString('en')} requests ${afterHttp.toFixed(1)} MB (${((afterHttp / warm - 1) * 100).toFixed(1)} %);` +
-        ` after 10,000 websockets opened and closed ${afterWs.toFixed(1)} MB (${((afterWs / warm - 1) * 100).toFixed(1)} % of warm)`);
-    }
-  } finally {
-    for (const p of procs) p.kill('SIGTERM');
+  console.log('# small GETs (wrk -t1 -c50) …');
+  for (const t of targets) await wrk(`${t.url}${path0}`, 2); // warm up JITs and pools
+  const http_: Record<string, { rps: number; p99: number }[]> = { direct: [], chp: [], plasma: [] };
+  for (let r = 0; r < ROUNDS; r++) for (const t of targets) http_[t.name].push(await wrk(`${t.url}${path0}`, SECONDS));
+  for (const t of targets) {
+    const rounds = [...http_[t.name]].sort((a, b) => a.rps - b.rps);
+    const mid = rounds[Math.floor(rounds.length / 2)];
+    results[t.name].rps = mid.rps;
+    results[t.name].p99 = mid.p99;
+    console.log(`#   ${t.name}: ${rounds.map((x) => `${fmt(x.rps)} req/s p99 ${fmt(x.p99, 1)} ms`).join(' | ')}`);
   }
+
+  console.log('# websocket echo (50 sockets, 64-byte messages) …');
+  const wsUrl = (t: Target) => `${t.url.replace('http', 'ws')}${path0}/ws`;
+  for (const t of targets) await wsEcho(wsUrl(t), 1);
+  const ws_: Record<string, number[]> = { direct: [], chp: [], plasma: [] };
+  for (let r = 0; r < ROUNDS; r++) for (const t of targets) ws_[t.name].push(await wsEcho(wsUrl(t), SECONDS));
+  for (const t of targets) {
+    results[t.name].ws = median(ws_[t.name]);
+    console.log(`#   ${t.name}: ${ws_[t.name].map((x) => fmt(x)).join(' | ')} msg/s`);
+  }
+
+  console.log(`# ${ROUTES} route adds, then GET /api/routes …`);
+  for (const t of proxies) {
+    const t0 = performance.now();
+    let next = 0;
+    await Promise.all(Array.from({ length: 10 }, async () => {
+      while (next < ROUTES) {
+        const i = next++;
+        const res = await api(t, 'POST', `/user/bench-u${i}`, { user: `bench-u${i}`, server_name: '', target: `http://127.0.0.1:${20000 + (i % 10000)}`, jupyterhub: true });
+        if (res.status !== 201) throw new Error(`${t.name}: route add → ${res.status}`);
+      }
+    }));
+    results[t.name].addRoutes = (performance.now() - t0) / 1000;
+    const times: number[] = [];
+    for (let i = 0; i < 33; i++) {
+      const t1 = performance.now();
+      const res = await api(t, 'GET', '');
+      if (i >= 3) times.push(performance.now() - t1);
+      if (i === 0 && Object.keys(JSON.parse(res.body)).length < ROUTES) throw new Error(`${t.name}: routes missing`);
+    }
+    results[t.name].listRoutes = median(times);
+  }
+
+  console.log(`# RSS: ${fmt(RSS_REQUESTS)} requests and ${fmt(WS_CONNS)} websockets opened and closed, per proxy …`);
+  for (const t of proxies) {
+    results[t.name].rssWarm = rssMb(t.pid!);
+    let sent = 0;
+    const t0 = performance.now();
+    while (sent < RSS_REQUESTS) {
+      const slice = Math.max(1, Math.min(10, Math.ceil((RSS_REQUESTS - sent) / Math.max(1000, results[t.name].rps))));
+      sent += (await wrk(`${t.url}${path0}`, slice)).requests;
+    }
+    const failed = await wsOpenClose(wsUrl(t), WS_CONNS);
+    results[t.name].rssAfter = rssMb(t.pid!);
+    await new Promise((r) => setTimeout(r, 10_000));
+    results[t.name].rssIdle = rssMb(t.pid!);
+    console.log(`#   ${t.name}: ${fmt(sent)} requests in ${fmt((performance.now() - t0) / 1000)} s, ${failed} websocket failures; RSS ${fmt(results[t.name].rssWarm, 1)} → ${fmt(results[t.name].rssAfter, 1)} → ${fmt(results[t.name].rssIdle, 1)} MB`);
+  }
+
+  const d = results.direct, c = results.chp, p = results.plasma;
+  const rows: [string, string, string, string, string, string, string][] = [
+    ['small GET throughput (req/s)', fmt(d.rps), fmt(c.rps), fmt(p.rps), `${fmt(p.rps / d.rps, 2)}×`, `${fmt(p.rps / c.rps, 1)}×`, '≥ 0.4× direct'],
+    ['small GET p99 (ms)', fmt(d.p99, 2), fmt(c.p99, 2), fmt(p.p99, 2), `${fmt(p.p99 / d.p99, 1)}×`, `${fmt(p.p99 / c.p99, 2)}×`, '≤ 0.2× CHP'],
+    ['websocket echo (msg/s)', fmt(d.ws), fmt(c.ws), fmt(p.ws), `${fmt(p.ws / d.ws, 2)}×`, `${fmt(p.ws / c.ws, 1)}×`, '≥ 0.8× direct'],
+    [`add ${fmt(ROUTES)} routes (s)`, '', fmt(c.addRoutes, 3), fmt(p.addRoutes, 3), '', `${fmt(p.addRoutes / c.addRoutes, 2)}×`, '≤ 0.3 s'],
+    [`GET /api/routes at ${fmt(ROUTES)} (ms, median)`, '', fmt(c.listRoutes, 2), fmt(p.listRoutes, 2), '', `${fmt(p.listRoutes / c.listRoutes, 2)}×`, '≤ 3 ms'],
+    ['RSS warm (MB)', '', fmt(c.rssWarm, 1), fmt(p.rssWarm, 1), '', '', ''],
+    ['RSS after load (MB)', '', fmt(c.rssAfter, 1), fmt(p.rssAfter, 1), '', '', ''],
+    ['RSS after 10 s idle (MB, × warm)', '', `${fmt(c.rssIdle, 1)} (${fmt(c.rssIdle / c.rssWarm, 2)}×)`, `${fmt(p.rssIdle, 1)} (${fmt(p.rssIdle / p.rssWarm, 2)}×)`, '', '', '≤ 1.1× warm'],
+  ];
+  const header: typeof rows[number] = ['metric', 'direct', 'CHP 4.5.3', 'plasma', 'plasma/direct', 'plasma/CHP', 'target'];
+  const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => r[i].length)));
+  const line = (r: string[]) => `| ${r.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |`;
+  console.log();
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
 }
 
-await main();
+function cleanup(): void {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  apiAgent.destroy();
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+process.once('SIGINT', () => { cleanup(); process.exit(130); });
+try {
+  await main();
+} finally {
+  cleanup();
+}
