@@ -34,6 +34,8 @@ export interface ProxyOptions {
 
 export interface RunningProxy {
   port: number;
+  /** Same as `port`: the public listener's port. */
+  publicPort: number;
   apiPort: number;
   redirectPort?: number;
   table: RouteTable;
@@ -83,7 +85,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const store = options.routesFile ? new RouteStore(options.routesFile, table, log) : null;
   const restored = store?.load() ?? 0;
   if (restored) log.info({ routes: restored, file: options.routesFile }, 'routes restored');
-  if (options.defaultTarget) table.set('/', options.defaultTarget, {});
+  // --default-target installs a '/' route; a restored '/' to the same place keeps its data (e.g. the hub's tags).
+  if (options.defaultTarget && table.get('/')?.target !== options.defaultTarget) table.set('/', options.defaultTarget, {});
 
   const tlsOn = Boolean(options.sslKey && options.sslCert);
   const plane = new DataPlane({ table, log, errorTarget: options.errorTarget, scheme: tlsOn ? 'https' : 'http', proxyTimeoutMs: options.proxyTimeoutMs ?? 0 });
@@ -138,10 +141,10 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   log.info({ port, apiPort, tls: tlsOn, routes: table.size }, 'proxy listening');
 
   return {
-    port, apiPort, redirectPort, table, reloadCertificates,
+    port, publicPort: port, apiPort, redirectPort, table, reloadCertificates,
     close: async () => {
       if (tlsOn) fs.unwatchFile(options.sslCert!);
-      store?.flush();
+      await store?.close();
       await Promise.all([pub, api, redirect].filter(Boolean).map((s) => new Promise<void>((r) => {
         s!.close(() => r());
         s!.closeAllConnections();

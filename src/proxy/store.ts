@@ -9,15 +9,39 @@ interface SavedRoute {
   last_activity: number;
 }
 
+export interface RouteStoreOptions {
+  /** Quiet time after a change before writing (ms). */
+  delayMs?: number;
+  /** How often traffic-only changes (last_activity) are written (ms; 0 = never). */
+  activityEveryMs?: number;
+}
+
 /**
  * Keeps the route table in a file so a restarted proxy serves every route before the hub is back.
- * Writes are debounced, off the request path, and atomic (temp file + rename).
+ * Writes are debounced, asynchronous, off the request path, and atomic (temp file + rename), so a crash
+ * mid-write leaves the previous file intact.
  */
 export class RouteStore {
   private timer: NodeJS.Timeout | null = null;
+  private activityTimer: NodeJS.Timeout | null = null;
   private savedVersion = -1;
+  private savedAt = 0;
+  private writing: Promise<void> | null = null;
+  private readonly delayMs: number;
+  private readonly tmpFile: string;
 
-  constructor(private readonly file: string, private readonly table: RouteTable, private readonly log: Logger, private readonly delayMs = 200) {}
+  constructor(private readonly file: string, private readonly table: RouteTable, private readonly log: Logger, options: RouteStoreOptions = {}) {
+    this.delayMs = options.delayMs ?? 200;
+    this.tmpFile = `${file}.${process.pid}.tmp`;
+    const every = options.activityEveryMs ?? 60_000;
+    if (every > 0) {
+      // Activity is what the culler and the hub's reconciliation read; losing a minute of it on a crash is fine.
+      this.activityTimer = setInterval(() => {
+        if (this.hasNewActivity()) this.changed();
+      }, every);
+      this.activityTimer.unref();
+    }
+  }
 
   load(): number {
     let saved: Record<string, SavedRoute>;
@@ -30,13 +54,14 @@ export class RouteStore {
     let count = 0;
     for (const [routePath, r] of Object.entries(saved)) {
       try {
-        this.table.set(routePath, r.target, r.data ?? {}, r.last_activity);
+        this.table.set(routePath, r.target, r.data ?? {}, typeof r.last_activity === 'number' ? r.last_activity : Date.now());
         count++;
       } catch {
         this.log.warn({ route: routePath }, 'skipping a saved route with a bad target');
       }
     }
     this.savedVersion = this.table.version;
+    this.savedAt = Date.now();
     return count;
   }
 
@@ -45,24 +70,59 @@ export class RouteStore {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.flush();
+      void this.save();
     }, this.delayMs);
     this.timer.unref();
   }
 
-  flush(): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
-    if (this.savedVersion === this.table.version) return;
+  private hasNewActivity(): boolean {
+    for (const r of this.table.entries()) if (r.lastActivity > this.savedAt) return true;
+    return false;
+  }
+
+  private snapshot(): string {
     const out: Record<string, SavedRoute> = {};
     for (const r of this.table.entries()) out[r.path] = { target: r.target, data: r.data, last_activity: r.lastActivity };
+    return JSON.stringify(out);
+  }
+
+  /** Writes the table if it changed since the last write; one write at a time, the latest state wins. */
+  async save(): Promise<void> {
+    while (this.writing) await this.writing;
+    if (this.savedVersion === this.table.version && !this.hasNewActivity()) return;
+    const version = this.table.version;
+    const at = Date.now();
+    const text = this.snapshot();
+    this.writing = (async () => {
+      try {
+        await fs.promises.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
+        await fs.promises.writeFile(this.tmpFile, text, { mode: 0o600 });
+        await fs.promises.rename(this.tmpFile, this.file);
+        this.savedVersion = version;
+        this.savedAt = at;
+      } catch (err) {
+        this.log.error({ err: (err as Error).message, file: this.file }, 'could not save routes');
+      }
+    })();
+    try {
+      await this.writing;
+    } finally {
+      this.writing = null;
+    }
+  }
+
+  /** On shutdown: waits for a write under way, then writes synchronously whatever is newer. */
+  async close(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.activityTimer) clearInterval(this.activityTimer);
+    this.timer = null;
+    this.activityTimer = null;
+    while (this.writing) await this.writing;
+    if (this.savedVersion === this.table.version && !this.hasNewActivity()) return;
     try {
       fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
-      const tmp = `${this.file}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, JSON.stringify(out), { mode: 0o600 });
-      fs.renameSync(tmp, this.file);
+      fs.writeFileSync(this.tmpFile, this.snapshot(), { mode: 0o600 });
+      fs.renameSync(this.tmpFile, this.file);
       this.savedVersion = this.table.version;
     } catch (err) {
       this.log.error({ err: (err as Error).message, file: this.file }, 'could not save routes');
