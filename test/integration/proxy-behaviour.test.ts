@@ -84,6 +84,60 @@ describe('plasma proxy behaviour', () => {
     }
   });
 
+  it('writes routes added just before SIGTERM, so a restart still has them', async () => {
+    const routesFile = path.join(dir, 'term-routes.json');
+    const proxy = new ProxyProcess(['--routes-file', routesFile]);
+    await proxy.start();
+    try {
+      assert.equal((await proxy.api('POST', '/user/pt-term', { target: a.url, user: 'pt-term' })).status, 201);
+      await proxy.stop('SIGTERM'); // well inside the debounce window
+      assert.equal(JSON.parse(fs.readFileSync(routesFile, 'utf8'))['/user/pt-term'].target, a.url);
+      await proxy.start({ port: proxy.port, apiPort: proxy.apiPort });
+      assert.equal((await fetch(`${proxy.url}/user/pt-term/x`)).status, 200);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('keeps backend connections alive across requests', async () => {
+    let connections = 0;
+    const counting = http.createServer((_req, res) => res.end('ok'));
+    counting.on('connection', () => connections++);
+    await new Promise<void>((r) => counting.listen(0, '127.0.0.1', () => r()));
+    const proxy = new ProxyProcess();
+    await proxy.start();
+    try {
+      const target = `http://127.0.0.1:${(counting.address() as net.AddressInfo).port}`;
+      assert.equal((await proxy.api('POST', '/pooled', { target })).status, 201);
+      for (let i = 0; i < 200; i++) assert.equal(await (await fetch(`${proxy.url}/pooled/${i}`)).text(), 'ok');
+      assert.ok(connections <= 2, `200 requests used ${connections} backend connections`);
+    } finally {
+      await proxy.stop();
+      counting.closeAllConnections();
+      counting.close();
+    }
+  });
+
+  it('answers 503 for a backend that never responds (--proxy-timeout), and keeps serving others', async () => {
+    const silent = net.createServer((s) => s.on('error', () => undefined)); // accepts, reads, never answers
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const proxy = new ProxyProcess(['--proxy-timeout', '500']);
+    await proxy.start();
+    try {
+      assert.equal((await proxy.api('POST', '/stuck', { target: `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}` })).status, 201);
+      assert.equal((await proxy.api('POST', '/fine', { target: a.url })).status, 201);
+      const stuck = fetch(`${proxy.url}/stuck/x`);
+      assert.equal((await fetch(`${proxy.url}/fine/x`)).status, 200, 'a stuck backend does not hold up others');
+      const res = await stuck;
+      assert.equal(res.status, 503);
+      await res.text();
+      assert.equal((await proxy.api('GET', '/stuck')).status, 200, 'the proxy is still up');
+    } finally {
+      await proxy.stop();
+      silent.close();
+    }
+  });
+
   it('serves TLS, redirects HTTP to HTTPS, and reloads certificates without dropping connections', async () => {
     const first = selfSigned(dir, 'first', 'plasma-first');
     const second = selfSigned(dir, 'second', 'plasma-second');
