@@ -7,11 +7,10 @@
  * Not a test: nothing here asserts a time.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { freeLoopbackPort } from '../../src/spawner/local.ts';
+import { RealJupyterHub } from '../../test/helpers/jupyterhub.ts';
 import { Stack, waitFor } from '../../test/helpers/stack.ts';
 
 const { values } = parseArgs({ options: { users: { type: 'string', default: '200' }, requests: { type: 'string', default: '2000' }, spawns: { type: 'string', default: '10' } } });
@@ -84,46 +83,27 @@ async function measure(t: Target, prefix: string) {
   return { createSeconds, list, one, spawnOne, spawnMany };
 }
 
-async function startJupyterHub(dir: string): Promise<{ target: Target; procs: ChildProcess[] }> {
-  const [pub, api, hub] = [await freeLoopbackPort(), await freeLoopbackPort(), await freeLoopbackPort()];
-  const token = 'bench-admin-token-0123456789abcdef';
+/** JupyterHub 3.0 behind its own CHP 4.5.3, as Plasma runs behind its own: the test suite's helper. */
+async function startJupyterHub(): Promise<{ target: Target; hub: RealJupyterHub; chp: ChildProcess }> {
+  const [proxyPort, apiPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
   const proxyToken = 'bench-proxy-token-0123456789abcdef';
-  fs.writeFileSync(path.join(dir, 'jupyterhub_config.py'), `
-c.JupyterHub.bind_url = 'http://127.0.0.1:${pub}'
-c.JupyterHub.hub_ip = '127.0.0.1'
-c.JupyterHub.hub_port = ${hub}
-c.ConfigurableHTTPProxy.should_start = False
-c.ConfigurableHTTPProxy.api_url = 'http://127.0.0.1:${api}'
-c.ConfigurableHTTPProxy.auth_token = '${proxyToken}'
-c.JupyterHub.db_url = 'sqlite:///${dir}/jupyterhub.sqlite'
-c.JupyterHub.cookie_secret_file = '${dir}/cookie_secret'
-c.JupyterHub.authenticator_class = 'jupyterhub.auth.DummyAuthenticator'
-c.JupyterHub.spawner_class = 'jupyterhub.spawner.SimpleLocalProcessSpawner'
-c.Spawner.cmd = ['/usr/bin/jupyterhub-singleuser']
-c.Spawner.args = ['--allow-root']
-c.JupyterHub.services = [{'name': 'bench', 'api_token': '${token}'}]
-c.JupyterHub.load_roles = [{'name': 'admin', 'services': ['bench']}]
-c.JupyterHub.log_level = 'WARN'
-`);
-  const log = fs.openSync(path.join(dir, 'jupyterhub.log'), 'a');
-  const chp = spawn('/usr/bin/configurable-http-proxy', ['--ip', '127.0.0.1', '--port', String(pub), '--api-ip', '127.0.0.1', '--api-port', String(api),
-    '--error-target', `http://127.0.0.1:${hub}/hub/error`, '--log-level', 'warn'], {
-    env: { ...process.env, NODE_PATH: '/usr/share/nodejs', CONFIGPROXY_AUTH_TOKEN: proxyToken }, stdio: ['ignore', log, log],
+  const chp = spawn('/usr/bin/configurable-http-proxy', ['--ip', '127.0.0.1', '--port', String(proxyPort), '--api-ip', '127.0.0.1',
+    '--api-port', String(apiPort), '--log-level', 'warn'], {
+    env: { ...process.env, NODE_PATH: '/usr/share/nodejs', CONFIGPROXY_AUTH_TOKEN: proxyToken }, stdio: 'ignore',
   });
-  const jh = spawn('/usr/bin/python3', ['/usr/bin/jupyterhub', '-f', path.join(dir, 'jupyterhub_config.py')], { cwd: dir, stdio: ['ignore', log, log] });
-  const target = { name: 'JupyterHub 3.0', api: `http://127.0.0.1:${pub}/hub/api`, token };
-  await waitFor(async () => (await call(target, 'GET', '/users')).status === 200, 60_000, 'JupyterHub');
-  return { target, procs: [jh, chp] };
+  await waitFor(async () => (await fetch(`http://127.0.0.1:${apiPort}/api/routes`, { headers: { Authorization: `token ${proxyToken}` } })).ok, 15_000, 'CHP');
+  const hub = new RealJupyterHub({ proxy: 'external', proxyPort, apiPort, proxyToken, password: 'bench-pass' });
+  await hub.start();
+  return { target: { name: 'JupyterHub 3.0', api: `${hub.publicUrl}/hub/api`, token: hub.adminToken }, hub, chp };
 }
 
 async function main() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plasma-bench-hub-'));
   const stack = new Stack({ proxy: 'chp', config: { log_level: 'warn', culler: { enabled: false } } });
-  let jh: { target: Target; procs: ChildProcess[] } | null = null;
+  let jh: Awaited<ReturnType<typeof startJupyterHub>> | null = null;
   try {
     await stack.start();
     const plasma: Target = { name: 'Plasma', api: stack.apiUrl, token: stack.adminToken };
-    jh = await startJupyterHub(dir);
+    jh = await startJupyterHub();
     console.log(`# ${USERS} users, ${REQUESTS} GETs at concurrency ${CONCURRENCY}, ${SPAWNS} concurrent spawns; ${os.cpus().length} cores; both behind CHP 4.5.3`);
     const a = await measure(plasma, 'pb-p');
     const b = await measure(jh.target, 'pb-j');
@@ -138,11 +118,9 @@ async function main() {
     row('spawn 1 server to ready', a.spawnOne * 1000, b.spawnOne * 1000, 'ms', false);
     row(`spawn ${SPAWNS} servers at once to all ready`, a.spawnMany * 1000, b.spawnMany * 1000, 'ms', false);
   } finally {
-    for (const p of jh?.procs ?? []) p.kill('SIGTERM');
+    await jh?.hub.stop();
+    jh?.chp.kill('SIGTERM');
     await stack.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-    // JupyterHub's SimpleLocalProcessSpawner gives each user a home at /tmp/<name>.
-    for (let i = 0; i < USERS; i++) fs.rmSync(path.join('/tmp', `pb-j${i}`), { recursive: true, force: true });
   }
 }
 

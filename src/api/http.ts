@@ -93,3 +93,11 @@ export function paginate<T>(req: FastifyRequest, page: Page, all: T[]): unknown 
   }
   return { items, _pagination: { offset: page.offset, limit: page.limit, total, next } };
 }
+
+/** Paginates rows, then turns only the visible slice into models. */
+export async function paginateModels<T>(req: FastifyRequest, page: Page, rows: T[], toModel: (row: T) => Promise<unknown>): Promise<unknown> {
+  const slice = paginate(req, page, rows);
+  if (Array.isArray(slice)) return Promise.all((slice as T[]).map(toModel));
+  const wrapped = slice as { items: T[]; _pagination: unknown };
+  return { items: await Promise.all(wrapped.items.map(toModel)), _pagination: wrapped._pagination };
+}

@@ -1,16 +1,8 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { alive } from '../helpers/processes.ts';
 import { Stack, waitFor } from '../helpers/stack.ts';
 
-function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^\S+ \(.*\) [ZX]/.test(stat);
-  } catch {
-    return false;
-  }
-}
 
 // Issue 2, item 3 (and guarantee 2 of ARCHITECTURE.md): the hub can die at any moment.
 describe('hub killed with SIGKILL while two servers run', () => {

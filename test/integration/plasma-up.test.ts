@@ -1,16 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import { after, describe, it } from 'node:test';
+import { alive } from '../helpers/processes.ts';
 import { BIN, Stack, waitFor } from '../helpers/stack.ts';
 
-function alive(pid: number): boolean {
-  try {
-    return !/^\S+ \(.*\) [ZX]/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 // Issue 2: `plasma up` runs proxy + hub in the foreground; Ctrl-C stops both but not the user servers.
 describe('plasma up', () => {

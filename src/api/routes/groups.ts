@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { usernameProblem } from '../../auth/index.ts';
 import type { GroupRow } from '../../db/index.ts';
 import type { HubContext } from '../context.ts';
-import { ApiError, badRequest, isPlainObject, jsonBody, notFound, objectBody, pageOf, paginate, rejectUnknownKeys } from '../http.ts';
+import { ApiError, badRequest, isPlainObject, jsonBody, notFound, objectBody, pageOf, paginateModels, rejectUnknownKeys } from '../http.ts';
 import { identify, requireScopes } from '../identity.ts';
 import { groupModel, visibleUserNames } from '../models.ts';
 
@@ -38,11 +38,7 @@ export function registerGroupRoutes(app: FastifyInstance, ctx: HubContext): void
     const page = pageOf(req);
     const visible = visibleUserNames(identity, 'list:groups');
     const groups = (await ctx.repo.listGroups()).filter((g) => visible.all || visible.groups.has(g.name));
-    const slice = paginate(req, page, groups);
-    const models = (list: GroupRow[]) => Promise.all(list.map((g) => groupModel(ctx, identity, g)));
-    if (Array.isArray(slice)) return models(slice as GroupRow[]);
-    const wrapped = slice as { items: GroupRow[]; _pagination: unknown };
-    return { items: await models(wrapped.items), _pagination: wrapped._pagination };
+    return paginateModels(req, page, groups, (g) => groupModel(ctx, identity, g));
   });
 
   app.post('/groups', async (req, reply) => {

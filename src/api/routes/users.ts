@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { usernameProblem } from '../../auth/index.ts';
 import type { UserRow } from '../../db/index.ts';
 import type { HubContext } from '../context.ts';
-import { ApiError, badRequest, isPlainObject, jsonBody, notFound, objectBody, pageOf, paginate, rejectUnknownKeys } from '../http.ts';
+import { ApiError, badRequest, isPlainObject, jsonBody, notFound, objectBody, pageOf, paginateModels, rejectUnknownKeys } from '../http.ts';
 import { identify, requireScopes, type Identity } from '../identity.ts';
 import { isActive, isReady, userModel, visibleUserNames } from '../models.ts';
 
@@ -50,12 +50,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: HubContext): void 
       const active = servers.some((s) => isActive(ctx, s));
       return state === 'active' ? active : state === 'inactive' ? !active : servers.some((s) => isReady(ctx, s));
     });
-    const models = (list: UserRow[]) => Promise.all(list.map((u) =>
-      userModel(ctx, identity, u, { groups: groupsById.get(u.id), servers: serversById.get(u.id) })));
-    const slice = paginate(req, page, users);
-    if (Array.isArray(slice)) return models(slice as UserRow[]);
-    const wrapped = slice as { items: UserRow[]; _pagination: unknown };
-    return { items: await models(wrapped.items), _pagination: wrapped._pagination };
+    return paginateModels(req, page, users, (u) => userModel(ctx, identity, u, { groups: groupsById.get(u.id), servers: serversById.get(u.id) }));
   });
 
   app.post('/users', async (req, reply) => {
