@@ -149,7 +149,7 @@ export class DataPlane {
       onComplete: () => {
         res.off('close', onClientGone);
         // Only successful answers count as activity, as CHP does (redirects and errors are not use).
-        if ((res.statusCode ?? 500) < 300) route.lastActivity = Date.now();
+        if ((res.statusCode ?? 500) < 300) this.options.table.touch(route);
         res.end();
       },
       onError: (err: Error & { code?: string }) => {
@@ -220,9 +220,7 @@ export class DataPlane {
       backend.pipe(socket);
       socket.pipe(backend);
       // Messages from the client are use of the server.
-      socket.on('data', () => {
-        route.lastActivity = Date.now();
-      });
+      socket.on('data', () => this.options.table.touch(route));
     });
     backend.on('error', (err) => {
       this.options.log.debug({ target: route.target, err: err.message }, 'websocket upstream error');

@@ -6,9 +6,19 @@ export interface Route {
   /** The posted data minus `target`, as the client sent it. */
   data: Record<string, unknown>;
   lastActivity: number;
-  /** Cached JSON of target + data (without last_activity), rebuilt only when the route changes. */
+  /** Cached JSON of target + data (without last_activity and the closing brace), rebuilt only when the route changes. */
   json: string;
+  /** `"<path>":` + json: the route's entry in the listing up to its activity. */
+  listingPrefix: string;
+  /** The whole listing entry as UTF-8 bytes, and the activity time it was made for. */
+  entryBytes: Buffer;
+  entryBytesAt: number;
+  /** last_activity as ISO text, and the time it was made from (so it is formatted only when it changes). */
+  iso: string;
+  isoAt: number;
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** Route keys: leading '/', no trailing '/', except the root '/'. */
 export function normalizeRoutePath(path: string): string {
@@ -23,9 +33,12 @@ export function normalizeRoutePath(path: string): string {
  */
 export class RouteTable {
   private readonly routes = new Map<string, Route>();
-  private isoCache = new WeakMap<Route, { at: number; iso: string }>();
   /** Bumped on every change, so persistence knows when to write. */
   version = 0;
+  /** Bumped whenever traffic moves a route's last_activity. */
+  activityVersion = 0;
+  /** The whole listing as bytes, valid while neither version moved (GET /api/routes at 10k routes is 1.5 MB). */
+  private listing: { version: number; activityVersion: number; body: Buffer } | null = null;
 
   get size(): number {
     return this.routes.size;
@@ -35,7 +48,8 @@ export class RouteTable {
     const key = normalizeRoutePath(path);
     const targetUrl = new URL(target);
     const json = JSON.stringify({ ...data, target }).slice(0, -1);
-    const route: Route = { path: key, target, targetUrl, data, lastActivity, json };
+    const route: Route = { path: key, target, targetUrl, data, lastActivity, json, listingPrefix: `${JSON.stringify(key)}:${json}`,
+      entryBytes: EMPTY, entryBytesAt: NaN, iso: '', isoAt: NaN };
     this.routes.set(key, route);
     this.version++;
     return route;
@@ -63,16 +77,19 @@ export class RouteTable {
     }
   }
 
+  /** Traffic on a route: cheap, called on the hot path. */
   touch(route: Route, now = Date.now()): void {
+    if (route.lastActivity === now) return;
     route.lastActivity = now;
+    this.activityVersion++;
   }
 
   private iso(route: Route): string {
-    const cached = this.isoCache.get(route);
-    if (cached && cached.at === route.lastActivity) return cached.iso;
-    const iso = new Date(route.lastActivity).toISOString();
-    this.isoCache.set(route, { at: route.lastActivity, iso });
-    return iso;
+    if (route.isoAt !== route.lastActivity) {
+      route.iso = new Date(route.lastActivity).toISOString();
+      route.isoAt = route.lastActivity;
+    }
+    return route.iso;
   }
 
   /** One route as the API shows it: data, target and last_activity. */
@@ -82,12 +99,52 @@ export class RouteTable {
 
   /** The whole table as CHP's GET /api/routes answers it; optionally only routes idle since `before`. */
   toJson(inactiveSince?: number): string {
-    const parts: string[] = [];
+    if (inactiveSince === undefined) return this.listingBody().toString('utf8');
+    return this.serialize((route) => route.lastActivity < inactiveSince);
+  }
+
+  /** The unfiltered listing, rebuilt only after a change or new activity. */
+  listingBody(): Buffer {
+    const cached = this.listing;
+    if (cached && cached.version === this.version && cached.activityVersion === this.activityVersion) return cached.body;
+    const body = this.serializeBytes();
+    this.listing = { version: this.version, activityVersion: this.activityVersion, body };
+    return body;
+  }
+
+  /** Copies each route's cached bytes into one buffer: no string building for the common unfiltered case. */
+  private serializeBytes(): Buffer {
+    let size = 2;
+    for (const route of this.routes.values()) size += this.entryBytes(route).length + 1;
+    const out = Buffer.allocUnsafe(size);
+    let at = 0;
+    out[at++] = 0x7b; // {
     for (const route of this.routes.values()) {
-      if (inactiveSince !== undefined && !(route.lastActivity < inactiveSince)) continue;
-      parts.push(`${JSON.stringify(route.path)}:${this.entryJson(route)}`);
+      if (at > 1) out[at++] = 0x2c; // ,
+      at += route.entryBytes.copy(out, at);
     }
-    return `{${parts.join(',')}}`;
+    out[at++] = 0x7d; // }
+    return out.subarray(0, at);
+  }
+
+  /** The route's listing entry as bytes, remade only when its activity moved. */
+  private entryBytes(route: Route): Buffer {
+    if (route.entryBytesAt !== route.lastActivity) {
+      route.entryBytes = Buffer.from(`${route.listingPrefix},"last_activity":"${this.iso(route)}"}`, 'utf8');
+      route.entryBytesAt = route.lastActivity;
+    }
+    return route.entryBytes;
+  }
+
+  private serialize(keep?: (route: Route) => boolean): string {
+    let out = '{';
+    let first = true;
+    for (const route of this.routes.values()) {
+      if (keep && !keep(route)) continue;
+      out += `${first ? '' : ','}${route.listingPrefix},"last_activity":"${this.iso(route)}"}`;
+      first = false;
+    }
+    return `${out}}`;
   }
 
   entries(): IterableIterator<Route> {

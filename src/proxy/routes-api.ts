@@ -79,6 +79,11 @@ export function createRoutesApiHandler(options: RoutesApiOptions) {
               cutoff = Date.parse(since);
               if (Number.isNaN(cutoff)) return send(res, 400, JSON.stringify({ error: `invalid inactive_since: ${since}` }));
             }
+            if (cutoff === undefined) {
+              const body = table.listingBody();
+              res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.length });
+              return void res.end(body);
+            }
             return send(res, 200, table.toJson(cutoff));
           }
           const route = table.get(routePath);

@@ -42,8 +42,11 @@ describe('proxy route table', () => {
       '/user/alice': { user: 'alice', server_name: '', jupyterhub: true, nested: { a: [1, 2] }, target: 'http://127.0.0.1:2', last_activity: '2026-01-02T03:04:05.678Z' },
     });
     const route = t.get('/user/alice/')!;
-    route.lastActivity = at + 1000;
+    t.touch(route, at + 1000);
     assert.equal(JSON.parse(t.entryJson(route)).last_activity, '2026-01-02T03:04:06.678Z', 'activity changes are seen');
+    assert.equal(JSON.parse(t.toJson())['/user/alice'].last_activity, '2026-01-02T03:04:06.678Z', 'the cached listing too');
+    t.set('/user/bob', 'http://127.0.0.1:3', {}, at);
+    assert.deepEqual(Object.keys(JSON.parse(t.listingBody().toString())), ['/user/alice', '/user/bob'], 'and it sees new routes');
   });
 
   it('filters by inactive_since (strictly earlier activity)', () => {

@@ -56,7 +56,7 @@ describe('proxy route store', () => {
     const store = new RouteStore(file, table, log, { delayMs: 10, activityEveryMs: 50 });
     table.set('/a', 'http://127.0.0.1:1', {}, 5);
     await store.save();
-    table.get('/a')!.lastActivity = Date.now() + 1; // what the data plane does on traffic; no version change
+    table.get('/a')!.lastActivity = Date.now() + 1; // traffic moves activity without a version change
     await sleep(250);
     assert.ok(JSON.parse(fs.readFileSync(file, 'utf8'))['/a'].last_activity > 5);
     await store.close();
