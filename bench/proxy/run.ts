@@ -7,7 +7,7 @@
  * How it measures, on a 2-core machine where everything shares the CPU:
  * - small GETs: wrk, 1 thread, 50 connections, `--seconds` per round; targets interleaved round by round
  *   (direct, CHP, plasma, direct, …) so background load hits all alike; the median round (by req/s) is reported.
- * - websocket echo: this process keeps 50 websockets (the `ws` package) each sending 64-byte messages back to back.
+ * - websocket echo: this process keeps 50 websockets (the `ws` package), each with 8 64-byte messages in flight.
  * - routes: 10,000 POSTs at 10 in flight (JupyterHub's own limit) over keep-alive; then GET /api/routes, 30 times.
  * - RSS: /proc/<pid>/status of the proxy process, warm (after the phases above), then after --rss-requests
  *   requests (wrk in 10-s slices until the count is reached) and --ws-conns websockets opened and closed, and again
@@ -108,7 +108,8 @@ async function wrk(url: string, seconds: number): Promise<{ rps: number; p99: nu
   return { rps, p99, requests };
 }
 
-async function wsEcho(url: string, seconds: number, connections = 50): Promise<number> {
+/** Echo rate with `window` messages in flight per socket, so it measures throughput rather than round-trip time. */
+async function wsEcho(url: string, seconds: number, connections = 50, window = 8): Promise<number> {
   const payload = Buffer.alloc(64, 7);
   let messages = 0;
   const sockets = await Promise.all(Array.from({ length: connections }, () => new Promise<WebSocket>((resolve, reject) => {
@@ -123,7 +124,7 @@ async function wsEcho(url: string, seconds: number, connections = 50): Promise<n
       messages++;
       if (running) ws.send(payload);
     });
-    ws.send(payload);
+    for (let i = 0; i < window; i++) ws.send(payload);
   }
   await new Promise((r) => setTimeout(r, seconds * 1000));
   running = false;
@@ -143,6 +144,25 @@ async function wsOpenClose(url: string, total: number, batch = 100): Promise<num
     })));
   }
   return failed;
+}
+
+/** Times ROUTES route adds from wrk (a C client, so the proxy, not the client, is what is measured). */
+function addRoutesWithWrk(t: Target, backend: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/wrk', ['-t1', '-c10', '-d120s', '-s', path.join(REPO, 'bench/proxy/add-routes.lua'), t.apiUrl!], {
+      env: { ...process.env, ROUTES: String(ROUTES), TOKEN, BACKEND: backend }, stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /ROUTES_DONE (\d+) ([\d.]+) (\d+)(.*)\n/.exec(out);
+      if (!m) return;
+      child.kill('SIGTERM');
+      if (m[3] !== '0') console.log(`#   ${t.name}: ${m[3]} of ${m[1]} route adds did not answer 201 (${m[4].trim()})`);
+      resolve(Number(m[2]));
+    });
+    child.once('exit', () => { if (!/ROUTES_DONE/.test(out)) reject(new Error(`wrk ended without finishing: ${out}`)); });
+  });
 }
 
 function rssMb(pid: number): number {
@@ -194,7 +214,7 @@ async function main(): Promise<void> {
     console.log(`#   ${t.name}: ${rounds.map((x) => `${fmt(x.rps)} req/s p99 ${fmt(x.p99, 1)} ms`).join(' | ')}`);
   }
 
-  console.log('# websocket echo (50 sockets, 64-byte messages) …');
+  console.log('# websocket echo (50 sockets, 64-byte messages, 8 in flight on each) …');
   const wsUrl = (t: Target) => `${t.url.replace('http', 'ws')}${path0}/ws`;
   for (const t of targets) await wsEcho(wsUrl(t), 1);
   const ws_: Record<string, number[]> = { direct: [], chp: [], plasma: [] };
@@ -204,18 +224,12 @@ async function main(): Promise<void> {
     console.log(`#   ${t.name}: ${ws_[t.name].map((x) => fmt(x)).join(' | ')} msg/s`);
   }
 
-  console.log(`# ${ROUTES} route adds, then GET /api/routes …`);
+  console.log(`# ${ROUTES} route adds (wrk, 10 connections, like JupyterHub's 10 in flight), then GET /api/routes …`);
   for (const t of proxies) {
-    const t0 = performance.now();
-    let next = 0;
-    await Promise.all(Array.from({ length: 10 }, async () => {
-      while (next < ROUTES) {
-        const i = next++;
-        const res = await api(t, 'POST', `/user/bench-u${i}`, { user: `bench-u${i}`, server_name: '', target: `http://127.0.0.1:${20000 + (i % 10000)}`, jupyterhub: true });
-        if (res.status !== 201) throw new Error(`${t.name}: route add → ${res.status}`);
-      }
-    }));
-    results[t.name].addRoutes = (performance.now() - t0) / 1000;
+    // A long-running proxy's API code is warm: add and remove 1,000 routes first.
+    for (let i = 0; i < 1000; i++) await api(t, 'POST', `/warm/w${i}`, { target: backend });
+    for (let i = 0; i < 1000; i++) await api(t, 'DELETE', `/warm/w${i}`);
+    results[t.name].addRoutes = await addRoutesWithWrk(t, backend);
     const times: number[] = [];
     for (let i = 0; i < 33; i++) {
       const t1 = performance.now();

@@ -44,9 +44,8 @@ export class RouteTable {
     return this.routes.size;
   }
 
-  set(path: string, target: string, data: Record<string, unknown>, lastActivity = Date.now()): Route {
+  set(path: string, target: string, data: Record<string, unknown>, lastActivity = Date.now(), targetUrl = new URL(target)): Route {
     const key = normalizeRoutePath(path);
-    const targetUrl = new URL(target);
     const json = JSON.stringify({ ...data, target }).slice(0, -1);
     const route: Route = { path: key, target, targetUrl, data, lastActivity, json, listingPrefix: `${JSON.stringify(key)}:${json}`,
       entryBytes: EMPTY, entryBytesAt: NaN, iso: '', isoAt: NaN };

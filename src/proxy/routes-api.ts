@@ -19,61 +19,65 @@ function send(res: ServerResponse, status: number, body = '', type = 'applicatio
   res.end(body);
 }
 
-function tokenMatches(header: string | undefined, token: string): boolean {
+const sha256 = (text: string) => crypto.createHash('sha256').update(text).digest();
+
+/** Constant-time comparison of digests, so neither the token nor its length leaks through timing. */
+function tokenMatches(header: string | undefined, tokenDigest: Buffer): boolean {
   const m = header ? AUTH_RE.exec(header.trim()) : null;
-  if (!m) return false;
-  const a = crypto.createHash('sha256').update(m[1]).digest();
-  const b = crypto.createHash('sha256').update(token).digest();
-  return crypto.timingSafeEqual(a, b);
+  return m !== null && crypto.timingSafeEqual(sha256(m[1]), tokenDigest);
 }
 
 function readBody(req: IncomingMessage): Promise<string | null> {
   return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
+    let text = '';
+    req.setEncoding('utf8'); // decodes across chunk boundaries
+    req.on('data', (chunk: string) => {
+      text += chunk;
+      if (text.length > MAX_BODY) {
         resolve(null);
         req.destroy();
-        return;
       }
-      chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(text));
     req.on('error', () => resolve(null));
   });
 }
 
-function validTarget(target: string): boolean {
+/** The target as a URL if it is one the proxy can forward to. */
+function parseTarget(target: string): URL | null {
   try {
     const url = new URL(target);
-    return ['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol) && url.hostname !== '';
+    return ['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol) && url.hostname !== '' ? url : null;
   } catch {
-    return false;
+    return null;
   }
 }
 
 /** configurable-http-proxy's REST API: GET/POST/DELETE /api/routes[/<path>]. */
 export function createRoutesApiHandler(options: RoutesApiOptions) {
   const { table, token, log } = options;
+  const tokenDigest = token ? sha256(token) : null;
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
       // Auth first: an unauthenticated caller learns nothing, not even whether its JSON parses.
-      if (token && !tokenMatches(req.headers.authorization, token)) return send(res, 403);
-      const url = new URL(req.url ?? '/', 'http://api');
-      if (url.pathname !== '/api/routes' && !url.pathname.startsWith('/api/routes/')) return send(res, 404, JSON.stringify({ error: 'Not Found' }));
+      if (tokenDigest && !tokenMatches(req.headers.authorization, tokenDigest)) return send(res, 403);
+      // Split by hand, as CHP does: no dot-segment resolution, and cheaper than a URL object per call.
+      const raw = req.url ?? '/';
+      const q = raw.indexOf('?');
+      const pathname = q < 0 ? raw : raw.slice(0, q);
+      if (pathname !== '/api/routes' && !pathname.startsWith('/api/routes/')) return send(res, 404, JSON.stringify({ error: 'Not Found' }));
       let routePath: string;
       try {
-        routePath = normalizeRoutePath(decodeURIComponent(url.pathname.slice('/api/routes'.length)) || '/');
+        routePath = normalizeRoutePath(decodeURIComponent(pathname.slice('/api/routes'.length)) || '/');
       } catch {
         return send(res, 400, JSON.stringify({ error: 'malformed percent-encoding in the route path' }));
       }
-      const isList = url.pathname === '/api/routes' || url.pathname === '/api/routes/';
+      const isList = pathname === '/api/routes' || pathname === '/api/routes/';
       switch (req.method) {
         case 'GET': {
-          if (isList && url.pathname === '/api/routes') {
-            const since = url.searchParams.get('inactive_since') ?? url.searchParams.get('inactiveSince');
+          if (isList && pathname === '/api/routes') {
+            const query = new URLSearchParams(q < 0 ? '' : raw.slice(q + 1));
+            const since = query.get('inactive_since') ?? query.get('inactiveSince');
             let cutoff: number | undefined;
             if (since !== null) {
               cutoff = Date.parse(since);
@@ -101,8 +105,9 @@ export function createRoutesApiHandler(options: RoutesApiOptions) {
           if (!body || typeof body !== 'object' || Array.isArray(body)) return send(res, 400, JSON.stringify({ error: 'the body must be a JSON object' }));
           const { target, ...data } = body as Record<string, unknown>;
           if (typeof target !== 'string') return send(res, 400, JSON.stringify({ error: 'target must be a string' }));
-          if (!validTarget(target)) return send(res, 400, JSON.stringify({ error: `target is not an http(s) or ws(s) URL: ${target}` }));
-          table.set(routePath, target, data);
+          const targetUrl = parseTarget(target);
+          if (!targetUrl) return send(res, 400, JSON.stringify({ error: `target is not an http(s) or ws(s) URL: ${target}` }));
+          table.set(routePath, target, data, Date.now(), targetUrl);
           options.onChange();
           log.debug({ route: routePath, target }, 'route added');
           return send(res, 201);
