@@ -47,6 +47,20 @@ export function startProxyProcess(config: PlasmaConfig, paths: PlasmaPaths): Chi
   return spawn(process.execPath, [BIN, 'proxy'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
+/** The hub reconciles routes at start: give the proxy a moment to listen first (it retries later anyway). */
+async function waitForProxyApi(config: PlasmaConfig, paths: PlasmaPaths, proxy: ChildProcess): Promise<void> {
+  const api = `http://${config.proxy.api_ip === '0.0.0.0' ? '127.0.0.1' : config.proxy.api_ip}:${config.proxy.api_port}/api/routes`;
+  const headers = { Authorization: `token ${proxyToken(config, paths)}` };
+  for (let i = 0; i < 100 && proxy.exitCode === null; i++) {
+    try {
+      if ((await fetch(api, { headers, signal: AbortSignal.timeout(1000) })).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export function registerHubCommands(program: Command): void {
   program.command('hub')
     .description('run the hub alone (the proxy runs as its own process)')
@@ -66,6 +80,7 @@ export function registerHubCommands(program: Command): void {
       proxy.on('exit', (code, signal) => {
         if (!stopping) console.error(`plasma: the proxy exited (${signal ?? code}); user traffic stops until it is back`);
       });
+      await waitForProxyApi(config, paths, proxy);
       const hub = await startHub({ paths, config });
       console.error(`plasma: ready at http://${config.proxy.ip}:${config.proxy.port}${config.hub.base_url}`);
       const stop = () => {
