@@ -6,7 +6,16 @@ import { startProxy, type ProxyOptions } from '../proxy/index.ts';
 interface ProxyFlags {
   ip?: string; port?: string; apiIp?: string; apiPort?: string; defaultTarget?: string; errorTarget?: string;
   sslKey?: string; sslCert?: string; logLevel?: string; routesFile?: string; timeout?: string; proxyTimeout?: string;
-  redirectPort?: string; headersTimeout?: string;
+  redirectPort?: string; headersTimeout?: string; customHeader?: string[];
+}
+
+/** CHP's `--custom-header name:value`, as header pairs. */
+function customHeaders(values: string[]): [string, string][] {
+  return values.map((v) => {
+    const colon = v.indexOf(':');
+    if (colon <= 0) throw new Error(`--custom-header must look like name:value, not ${JSON.stringify(v)}`);
+    return [v.slice(0, colon).trim(), v.slice(colon + 1).trim()];
+  });
 }
 
 function port(value: string | undefined, name: string): number | undefined {
@@ -34,7 +43,9 @@ export function registerProxyCommands(program: Command): void {
     .option('--timeout <ms>', 'idle timeout of client connections')
     .option('--proxy-timeout <ms>', 'idle timeout of backend connections')
     .option('--headers-timeout <ms>', 'time a client has to send its request headers')
+    .option('--custom-header <name:value>', 'add a header to every proxied request (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .allowUnknownOption(true) // CHP flags we ignore (e.g. --no-include-prefix) must not stop JupyterHub
+    .allowExcessArguments(true) // … nor the values of such flags
     .action(async (flags: ProxyFlags) => {
       const chpMode = ['ip', 'port', 'apiIp', 'apiPort', 'defaultTarget', 'errorTarget'].some((k) => flags[k as keyof ProxyFlags] !== undefined);
       const paths = resolvePaths();
@@ -57,6 +68,7 @@ export function registerProxyCommands(program: Command): void {
         clientTimeoutMs: flags.timeout ? Number(flags.timeout) : config?.proxy.timeout_ms || undefined,
         proxyTimeoutMs: flags.proxyTimeout ? Number(flags.proxyTimeout) : undefined,
         headersTimeoutMs: flags.headersTimeout ? Number(flags.headersTimeout) : undefined,
+        customHeaders: customHeaders(flags.customHeader ?? []),
         logger,
       };
       if (!options.authToken) logger.warn('CONFIGPROXY_AUTH_TOKEN is not set: the routes API is open to anyone who can reach it');

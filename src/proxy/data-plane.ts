@@ -18,6 +18,8 @@ export interface DataPlaneOptions {
   scheme: 'http' | 'https';
   /** Idle timeout of the connection to a backend (ms, 0 = none): CHP's --proxy-timeout. */
   proxyTimeoutMs: number;
+  /** Extra request headers (CHP's --custom-header). */
+  customHeaders?: [string, string][];
 }
 
 /** Request headers undici manages itself (framing) or refuses. */
@@ -35,7 +37,11 @@ export class DataPlane {
   /** One keep-alive pool per backend origin; pools of backends that went away are dropped by undici. */
   private readonly upstream: Agent;
 
+  /** Custom headers replace whatever the client sent under the same name. */
+  private readonly customHeaderNames: Set<string>;
+
   constructor(private readonly options: DataPlaneOptions) {
+    this.customHeaderNames = new Set((options.customHeaders ?? []).map(([name]) => name.toLowerCase()));
     this.upstream = new Agent({
       connections: 256,
       pipelining: 1,
@@ -73,7 +79,7 @@ export class DataPlane {
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i];
       const lower = name.toLowerCase();
-      if (HOP_BY_HOP.has(lower) || REQUEST_ONLY_DROPPED.has(lower)) continue;
+      if (HOP_BY_HOP.has(lower) || REQUEST_ONLY_DROPPED.has(lower) || this.customHeaderNames.has(lower)) continue;
       if (lower.startsWith('x-forwarded-')) {
         if (lower === 'x-forwarded-for') { xfFor = xfFor ? `${xfFor},${raw[i + 1]}` : raw[i + 1]; continue; }
         if (lower === 'x-forwarded-port') { xfPort = xfPort ? `${xfPort},${raw[i + 1]}` : raw[i + 1]; continue; }
@@ -92,6 +98,7 @@ export class DataPlane {
       'x-forwarded-proto', appendValue(xfProto, proto),
     );
     if (!hasXfHost && host) out.push('x-forwarded-host', host);
+    for (const [name, value] of this.options.customHeaders ?? []) out.push(name, value);
     return out;
   }
 

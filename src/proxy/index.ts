@@ -4,6 +4,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '../log/index.ts';
 import { DataPlane } from './data-plane.ts';
+import { idleCollector } from './idle-gc.ts';
 import { RouteTable } from './route-table.ts';
 import { createRoutesApiHandler } from './routes-api.ts';
 import { RouteStore } from './store.ts';
@@ -29,6 +30,8 @@ export interface ProxyOptions {
   headersTimeoutMs?: number;
   /** Idle timeout of backend connections (ms). */
   proxyTimeoutMs?: number;
+  /** CHP's --custom-header: added to every proxied request. */
+  customHeaders?: [string, string][];
   logger?: Logger;
 }
 
@@ -89,7 +92,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   if (options.defaultTarget && table.get('/')?.target !== options.defaultTarget) table.set('/', options.defaultTarget, {});
 
   const tlsOn = Boolean(options.sslKey && options.sslCert);
-  const plane = new DataPlane({ table, log, errorTarget: options.errorTarget, scheme: tlsOn ? 'https' : 'http', proxyTimeoutMs: options.proxyTimeoutMs ?? 0 });
+  const plane = new DataPlane({ table, log, errorTarget: options.errorTarget, scheme: tlsOn ? 'https' : 'http', proxyTimeoutMs: options.proxyTimeoutMs ?? 0, customHeaders: options.customHeaders ?? [] });
   const readTls = () => ({ key: fs.readFileSync(options.sslKey!), cert: fs.readFileSync(options.sslCert!) });
   const serverOptions: http.ServerOptions = {
     keepAliveTimeout: 65_000,
@@ -101,6 +104,9 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const pub = tlsOn ? https.createServer({ ...serverOptions, ...readTls() }) : http.createServer(serverOptions);
   pub.timeout = options.clientTimeoutMs ?? 600_000;
   guardHeaderTime(pub, options.headersTimeoutMs ?? 20_000);
+  const collector = idleCollector();
+  pub.on('request', collector.busy);
+  pub.on('upgrade', collector.busy);
   pub.on('request', plane.handleRequest);
   pub.on('upgrade', plane.handleUpgrade);
   pub.on('clientError', (_err, socket) => {
@@ -144,6 +150,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     port, publicPort: port, apiPort, redirectPort, table, reloadCertificates,
     close: async () => {
       if (tlsOn) fs.unwatchFile(options.sslCert!);
+      collector.stop();
       await store?.close();
       await Promise.all([pub, api, redirect].filter(Boolean).map((s) => new Promise<void>((r) => {
         s!.close(() => r());

@@ -99,18 +99,24 @@ describe('plasma proxy behaviour', () => {
     }
   });
 
-  it('keeps backend connections alive across requests', async () => {
+  it('keeps backend connections alive across requests, and adds --custom-header', async () => {
     let connections = 0;
-    const counting = http.createServer((_req, res) => res.end('ok'));
+    const seen: (string | undefined)[] = [];
+    const counting = http.createServer((req, res) => {
+      seen.push(req.headers['x-course'] as string | undefined);
+      res.end('ok');
+    });
     counting.on('connection', () => connections++);
     await new Promise<void>((r) => counting.listen(0, '127.0.0.1', () => r()));
-    const proxy = new ProxyProcess();
+    const proxy = new ProxyProcess(['--custom-header', 'X-Course: physics-101']);
     await proxy.start();
     try {
       const target = `http://127.0.0.1:${(counting.address() as net.AddressInfo).port}`;
       assert.equal((await proxy.api('POST', '/pooled', { target })).status, 201);
       for (let i = 0; i < 200; i++) assert.equal(await (await fetch(`${proxy.url}/pooled/${i}`)).text(), 'ok');
       assert.ok(connections <= 2, `200 requests used ${connections} backend connections`);
+      await fetch(`${proxy.url}/pooled/spoof`, { headers: { 'X-Course': 'spoofed' } });
+      assert.deepEqual(new Set(seen), new Set(['physics-101']), 'the custom header is set, replacing a client-sent one');
     } finally {
       await proxy.stop();
       counting.closeAllConnections();
