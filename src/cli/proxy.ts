@@ -46,7 +46,7 @@ export function registerProxyCommands(program: Command): void {
     .option('--custom-header <name:value>', 'add a header to every proxied request (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .allowUnknownOption(true) // CHP flags we ignore (e.g. --no-include-prefix) must not stop JupyterHub
     .allowExcessArguments(true) // … nor the values of such flags
-    .action(async (flags: ProxyFlags) => {
+    .action(async (flags: ProxyFlags, command: Command) => {
       const chpMode = ['ip', 'port', 'apiIp', 'apiPort', 'defaultTarget', 'errorTarget'].some((k) => flags[k as keyof ProxyFlags] !== undefined);
       const paths = resolvePaths();
       const config = chpMode && !process.env.PLASMA_PREFIX ? null : loadConfig(paths);
@@ -71,6 +71,7 @@ export function registerProxyCommands(program: Command): void {
         customHeaders: customHeaders(flags.customHeader ?? []),
         logger,
       };
+      if (command.args.length) logger.warn({ ignored: command.args }, 'ignoring configurable-http-proxy flags plasma proxy does not implement (e.g. --host-routing)');
       if (!options.authToken) logger.warn('CONFIGPROXY_AUTH_TOKEN is not set: the routes API is open to anyone who can reach it');
       const proxy = await startProxy(options);
       process.on('SIGHUP', () => proxy.reloadCertificates());
