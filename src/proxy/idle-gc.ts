@@ -6,7 +6,7 @@ import vm from 'node:vm';
  * (and RSS) shrinks back to its resting size instead of staying at the burst's high-water mark.
  * Returns a function to call on traffic, and one to stop the checks.
  */
-export function idleCollector(quietMs = 5000): { busy(): void; stop(): void } {
+export function idleCollector(quietMs = 2000): { busy(): void; stop(): void } {
   let gc: (() => void) | undefined;
   try {
     v8.setFlagsFromString('--expose-gc');
@@ -17,11 +17,18 @@ export function idleCollector(quietMs = 5000): { busy(): void; stop(): void } {
   let traffic = 0;
   let seen = 0;
   let collectedAt = 0;
+  let rounds = 0;
   const timer = setInterval(() => {
     const quiet = traffic === seen;
     seen = traffic;
-    if (quiet && traffic !== collectedAt && gc) {
+    if (!quiet || !gc) return;
+    if (traffic !== collectedAt) {
       collectedAt = traffic;
+      rounds = 0;
+    }
+    // Two collections a tick apart: the second frees what the first only finalised (closed sockets, their buffers).
+    if (rounds < 2) {
+      rounds++;
       gc();
     }
   }, quietMs);
