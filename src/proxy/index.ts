@@ -76,8 +76,10 @@ function guardHeaderTime(server: http.Server, ms: number): void {
     socket.once('close', () => disarm(socket));
   });
   server.on('request', (req, res) => {
-    disarm(req.socket);
-    res.once('finish', () => { if (!req.socket.destroyed) arm(req.socket); });
+    // Captured now: req.socket is null once the response has let go of it.
+    const socket = req.socket;
+    disarm(socket);
+    res.once('finish', () => { if (!socket.destroyed) arm(socket); });
   });
   server.on('upgrade', (req) => disarm(req.socket));
 }

@@ -40,6 +40,7 @@ describe('configurable-http-proxy conformance', () => {
       const failures = out.split('\n').filter((l) => l.startsWith('not ok'));
       assert.deepEqual(failures, []);
       assert.equal(out.trim().split('\n').at(-1), '119 passed, 0 failed');
+      assert.doesNotMatch(proxy.output, /uncaught error/, 'the proxy hit no internal error during the suite');
     } finally {
       await proxy.stop();
     }
@@ -52,6 +53,7 @@ describe('configurable-http-proxy conformance', () => {
       const out = await runSuite(proxy);
       assert.deepEqual(out.split('\n').filter((l) => l.startsWith('not ok')), []);
       assert.equal(out.trim().split('\n').at(-1), '114 passed, 0 failed');
+      assert.doesNotMatch(proxy.output, /uncaught error/, 'the proxy hit no internal error during the suite');
     } finally {
       await proxy.stop();
     }
