@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freeLoopbackPort } from '../../src/spawner/local.ts';
+import { stopChild } from './processes.ts';
 import { BIN, waitFor } from './stack.ts';
 
 export const PROXY_TOKEN = 'pt-proxy-token-abcdef0123456789';
@@ -30,12 +31,8 @@ export class ProxyProcess {
     return Date.now() - started;
   }
 
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode) return;
-    const gone = new Promise((r) => child.once('exit', r));
-    child.kill(signal);
-    await gone;
+  stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    return stopChild(this.child, signal);
   }
 
   async api(method: string, path: string, body?: unknown) {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { freeLoopbackPort } from '../../src/spawner/local.ts';
+import { stopChild } from './processes.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(REPO_ROOT, 'bin/plasma.mjs');
@@ -98,20 +99,12 @@ export class Stack {
   }
 
   /** Kills the hub (SIGKILL by default: a crash) and waits until it is gone. */
-  async killHub(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const hub = this.hub;
-    if (!hub || hub.exitCode !== null || hub.signalCode) return;
-    const gone = new Promise((r) => hub.once('exit', r));
-    hub.kill(signal);
-    await gone;
+  killHub(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    return stopChild(this.hub, signal);
   }
 
-  async killProxy(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const proxy = this.proxy;
-    if (!proxy || proxy.exitCode !== null || proxy.signalCode) return;
-    const gone = new Promise((r) => proxy.once('exit', r));
-    proxy.kill(signal);
-    await gone;
+  killProxy(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    return stopChild(this.proxy, signal);
   }
 
   cli(args: string[], input?: string): Promise<string> {
