@@ -1,13 +1,16 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
-import type { Duplex } from 'node:stream';
-import { Agent, type Dispatcher } from 'undici';
 import type { Logger } from '../log/index.ts';
+import { Http1Parser, type MessageHead } from './http1.ts';
 import type { Route, RouteTable } from './route-table.ts';
+import { UpstreamPool, type UpstreamConnection } from './upstream-pool.ts';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'http2-settings']);
-const REASONS: Record<number, string> = { 404: 'Not Found', 503: 'Service Unavailable', 500: 'Internal Server Error', 400: 'Bad Request' };
+/** Headers that describe one hop, not the message; never forwarded. Framing headers are rewritten, not copied. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'http2-settings', 'transfer-encoding']);
+const REASONS: Record<number, string> = {
+  400: 'Bad Request', 404: 'Not Found', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error', 501: 'Not Implemented', 503: 'Service Unavailable',
+};
 
 export interface DataPlaneOptions {
   table: RouteTable;
@@ -18,212 +21,200 @@ export interface DataPlaneOptions {
   scheme: 'http' | 'https';
   /** Idle timeout of the connection to a backend (ms, 0 = none): CHP's --proxy-timeout. */
   proxyTimeoutMs: number;
-  /** Extra request headers (CHP's --custom-header). */
+  /** Extra request headers (CHP's --custom-header); they replace client-sent ones of the same name. */
   customHeaders?: [string, string][];
+  /** Time a client has to send a request's headers, from its first byte (or from connecting) (ms). */
+  headersTimeoutMs: number;
+  /** How long an idle keep-alive client connection is kept between requests (ms). */
+  keepAliveTimeoutMs: number;
+  /** Idle timeout of client connections while a request is under way (ms, 0 = none). */
+  clientTimeoutMs: number;
+  /** Called on every request and websocket (for the idle collector). */
+  onTraffic?(): void;
 }
 
-/** Request headers undici manages itself (framing) or refuses. */
-const REQUEST_ONLY_DROPPED = new Set(['transfer-encoding', 'expect']);
-
-function appendValue(previous: string, value: string): string {
-  return previous ? `${previous},${value}` : value;
+/** One request and its response on a client connection. */
+interface Exchange {
+  head: MessageHead;
+  route: Route | undefined;
+  /** The request head as sent to the backend (kept for the one retry). */
+  upstreamHead: string;
+  hasBody: boolean;
+  /** The request body is re-framed as chunked towards the backend. */
+  chunkedUp: boolean;
+  /** Body chunks that arrived while the exchange waited its turn (pipelining). */
+  buffered: Buffer[] | null;
+  requestDone: boolean;
+  upstream: UpstreamConnection | null;
+  retried: boolean;
+  /** What is happening on the response side. */
+  response: 'none' | 'started' | 'done';
+  status: number;
+  chunkedDown: boolean;
+  isHead: boolean;
+  /** The client connection closes after this response. */
+  closeAfter: boolean;
+  /** The client waits for "100 Continue" before sending its body. */
+  expectContinue: boolean;
 }
+
+const pathOf = (url: string) => {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+};
 
 /**
- * Moves requests to the route's target. Upstream connections are pooled and kept alive (CHP opens one per
- * request, which is most of its cost); client connections stay alive too.
+ * The public side of the proxy, on raw sockets: parses requests with llhttp, forwards them over pooled keep-alive
+ * backend connections, writes responses back head and body in one syscall where it can. Clients keep their
+ * connections alive (CHP closes every one). Websockets are piped byte for byte after the upgrade.
  */
 export class DataPlane {
-  /** One keep-alive pool per backend origin; pools of backends that went away are dropped by undici. */
-  private readonly upstream: Agent;
-
-  /** Custom headers replace whatever the client sent under the same name. */
+  private readonly pool: UpstreamPool;
   private readonly customHeaderNames: Set<string>;
+  private readonly customHeaderText: string;
+  private readonly connections = new Set<ClientConnection>();
+  private readonly sweeper: NodeJS.Timeout;
 
-  constructor(private readonly options: DataPlaneOptions) {
+  constructor(readonly options: DataPlaneOptions) {
     this.customHeaderNames = new Set((options.customHeaders ?? []).map(([name]) => name.toLowerCase()));
-    this.upstream = new Agent({
-      connections: 256,
-      pipelining: 1,
-      keepAliveTimeout: 30_000,
-      keepAliveMaxTimeout: 600_000,
-      connectTimeout: 10_000,
-      // A backend that never answers frees its client after this; bodies may stream forever (event streams).
-      headersTimeout: options.proxyTimeoutMs || 300_000,
-      bodyTimeout: options.proxyTimeoutMs || 0,
-    });
+    this.customHeaderText = (options.customHeaders ?? []).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    this.pool = new UpstreamPool({ keepAliveMs: 30_000, maxIdlePerOrigin: 512 });
+    // One sweep for every connection's header deadline, instead of a timer per request.
+    this.sweeper = setInterval(() => {
+      const now = Date.now();
+      for (const conn of this.connections) if (conn.deadline && now > conn.deadline) conn.socket.destroy();
+    }, Math.max(100, Math.min(1000, options.headersTimeoutMs / 4)));
+    this.sweeper.unref();
   }
+
+  /** Takes over a new client connection (plain or TLS). */
+  serve = (socket: net.Socket): void => {
+    const conn = new ClientConnection(this, socket);
+    this.connections.add(conn);
+    socket.once('close', () => this.connections.delete(conn));
+  };
 
   close(): void {
-    void this.upstream.destroy().catch(() => undefined);
+    clearInterval(this.sweeper);
+    for (const conn of this.connections) conn.socket.destroy();
+    this.pool.close();
   }
 
-  private route(req: IncomingMessage): Route | undefined | null {
-    const raw = req.url ?? '/';
-    const q = raw.indexOf('?');
-    const pathname = q < 0 ? raw : raw.slice(0, q);
+  get openConnections(): number {
+    return this.connections.size;
+  }
+
+  /** The route for a request target; null for a malformed %-escape (a 400, not a crash). */
+  matchRoute(url: string): Route | undefined | null {
     let decoded: string;
     try {
-      decoded = decodeURIComponent(pathname);
+      decoded = decodeURIComponent(pathOf(url));
     } catch {
-      return null; // malformed escape: a 400, not a crash
+      return null;
     }
     return this.options.table.match(decoded);
   }
 
-  /** Request headers for the backend: hop-by-hop ones dropped, X-Forwarded-* appended as CHP does. */
-  private forwardedHeaders(req: IncomingMessage, proto: string): string[] {
-    const raw = req.rawHeaders;
-    const out: string[] = [];
-    let xfFor = '', xfPort = '', xfProto = '', hasXfHost = false, host = '';
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i];
-      const lower = name.toLowerCase();
-      if (HOP_BY_HOP.has(lower) || REQUEST_ONLY_DROPPED.has(lower) || this.customHeaderNames.has(lower)) continue;
-      if (lower.startsWith('x-forwarded-')) {
-        if (lower === 'x-forwarded-for') { xfFor = xfFor ? `${xfFor},${raw[i + 1]}` : raw[i + 1]; continue; }
-        if (lower === 'x-forwarded-port') { xfPort = xfPort ? `${xfPort},${raw[i + 1]}` : raw[i + 1]; continue; }
-        if (lower === 'x-forwarded-proto') { xfProto = xfProto ? `${xfProto},${raw[i + 1]}` : raw[i + 1]; continue; }
-        if (lower === 'x-forwarded-host') hasXfHost = true;
-      } else if (lower === 'host') {
-        host = raw[i + 1];
-      }
-      out.push(name, raw[i + 1]);
-    }
-    const colon = host.lastIndexOf(':');
-    const port = colon > host.lastIndexOf(']') && colon >= 0 ? host.slice(colon + 1) : this.options.scheme === 'https' ? '443' : '80';
-    out.push(
-      'x-forwarded-for', appendValue(xfFor, req.socket.remoteAddress ?? ''),
-      'x-forwarded-port', appendValue(xfPort, port),
-      'x-forwarded-proto', appendValue(xfProto, proto),
-    );
-    if (!hasXfHost && host) out.push('x-forwarded-host', host);
-    for (const [name, value] of this.options.customHeaders ?? []) out.push(name, value);
-    return out;
-  }
-
-  private upstreamPath(route: Route, url: string): string {
+  upstreamPath(route: Route, url: string): string {
     const base = route.targetUrl.pathname;
     return base && base !== '/' ? `${base.replace(/\/$/, '')}${url}` : url;
   }
 
-  handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    if (req.url === '/_chp_healthz') {
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end('{"status":"OK"}');
-      return;
+  /**
+   * Request headers for the backend, as text: hop-by-hop ones dropped, X-Forwarded-* appended to what the client
+   * sent (as CHP does), custom headers last. Also says whether the request has a body and how it is framed.
+   */
+  forwardHeaders(headers: string[], remoteAddress: string, proto: string): { text: string; hasBody: boolean; chunked: boolean; expectContinue: boolean } {
+    let text = '';
+    let xfFor = '', xfPort = '', xfProto = '', hasXfHost = false, host = '';
+    let hasBody = false, chunked = false, expectContinue = false;
+    const custom = this.customHeaderNames;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i];
+      const value = headers[i + 1];
+      const lower = name.toLowerCase();
+      if (lower === 'content-length') {
+        if (value !== '0') hasBody = true;
+      } else if (lower === 'transfer-encoding') {
+        hasBody = true;
+        chunked = true;
+        continue;
+      } else if (lower === 'expect') {
+        expectContinue = value.toLowerCase() === '100-continue';
+        continue;
+      } else if (lower === 'host') {
+        host = value;
+      } else if (HOP_BY_HOP.has(lower)) {
+        continue;
+      } else if (lower.startsWith('x-forwarded-')) {
+        if (lower === 'x-forwarded-for') { xfFor = xfFor ? `${xfFor},${value}` : value; continue; }
+        if (lower === 'x-forwarded-port') { xfPort = xfPort ? `${xfPort},${value}` : value; continue; }
+        if (lower === 'x-forwarded-proto') { xfProto = xfProto ? `${xfProto},${value}` : value; continue; }
+        if (lower === 'x-forwarded-host') hasXfHost = true;
+      }
+      if (custom.size && custom.has(lower)) continue;
+      text += `${name}: ${value}\r\n`;
     }
-    const route = this.route(req);
-    if (route === null) return void this.sendError(req, res, 400);
-    if (!route) return void this.sendError(req, res, 404);
-    this.forward(req, res, route, this.forwardedHeaders(req, this.options.scheme), false);
-  };
-
-  private forward(req: IncomingMessage, res: ServerResponse, route: Route, headers: string[], isRetry: boolean): void {
-    const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
-    let abort: ((err?: Error) => void) | null = null;
-    let answered = false;
-    let resume: (() => void) | null = null;
-    const onClientGone = () => {
-      if (!res.writableFinished && abort) abort(new Error('client went away'));
-    };
-    res.once('close', onClientGone);
-    this.upstream.dispatch({
-      origin: route.targetUrl.origin,
-      path: this.upstreamPath(route, req.url ?? '/'),
-      method: req.method as Dispatcher.HttpMethod,
-      headers,
-      body: hasBody && !isRetry ? req : null,
-    }, {
-      onConnect: (abortRequest) => { abort = abortRequest; },
-      onHeaders: (status, rawHeaders, resumeBody, statusText) => {
-        answered = true;
-        resume = resumeBody;
-        const out: string[] = [];
-        for (let i = 0; i < rawHeaders.length; i += 2) {
-          const name = rawHeaders[i].toString('latin1');
-          if (!HOP_BY_HOP.has(name.toLowerCase()) && name.toLowerCase() !== 'transfer-encoding') out.push(name, rawHeaders[i + 1].toString('latin1'));
-        }
-        if (res.destroyed) return false;
-        res.writeHead(status, statusText, out);
-        return true;
-      },
-      onData: (chunk) => {
-        const more = res.write(chunk);
-        if (!more) res.once('drain', () => resume?.());
-        return more;
-      },
-      onComplete: () => {
-        res.off('close', onClientGone);
-        // Only successful answers count as activity, as CHP does (redirects and errors are not use).
-        if ((res.statusCode ?? 500) < 300) this.options.table.touch(route);
-        res.end();
-      },
-      onError: (err: Error & { code?: string }) => {
-        res.off('close', onClientGone);
-        if (answered) return void res.destroy();
-        if (res.destroyed) return;
-        // A pooled connection the backend had just closed: retry once, for requests without a body.
-        const idempotent = req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS';
-        if (!isRetry && idempotent && !hasBody && (err.code === 'UND_ERR_SOCKET' || err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
-          return this.forward(req, res, route, headers, true);
-        }
-        this.options.log.debug({ target: route.target, err: err.message }, 'upstream unreachable');
-        void this.sendError(req, res, 503);
-      },
-    });
+    const colon = host.lastIndexOf(':');
+    const port = colon >= 0 && colon > host.lastIndexOf(']') ? host.slice(colon + 1) : this.options.scheme === 'https' ? '443' : '80';
+    text += `x-forwarded-for: ${xfFor ? `${xfFor},` : ''}${remoteAddress}\r\nx-forwarded-port: ${xfPort ? `${xfPort},` : ''}${port}\r\n`
+      + `x-forwarded-proto: ${xfProto ? `${xfProto},` : ''}${proto}\r\n`;
+    if (!hasXfHost && host) text += `x-forwarded-host: ${host}\r\n`;
+    text += this.customHeaderText;
+    return { text, hasBody, chunked, expectContinue };
   }
 
-  /** CHP's error behaviour: ask the error target for a page, keep the original status; plain text otherwise. */
-  private async sendError(req: IncomingMessage, res: ServerResponse, code: number): Promise<void> {
-    if (res.headersSent) return void res.destroy();
+  acquireUpstream(route: Route): UpstreamConnection {
+    // While waiting for the answer's head: --proxy-timeout, or 5 minutes so a dead backend cannot pin a client forever.
+    return this.pool.acquire(route.targetUrl, this.options.proxyTimeoutMs || 300_000);
+  }
+
+  releaseUpstream(conn: UpstreamConnection): void {
+    this.pool.release(conn);
+  }
+
+  /** CHP's error behaviour: the error target renders the page (status kept); plain text without one. */
+  async errorPage(code: number, url: string): Promise<{ head: string; body: Buffer }> {
     const reason = REASONS[code] ?? 'Error';
     if (this.options.errorTarget) {
       try {
-        const url = `${this.options.errorTarget.replace(/\/$/, '')}/${code}?url=${encodeURIComponent(req.url ?? '/')}`;
-        const page = await fetch(url, { signal: AbortSignal.timeout(5000) });
+        const page = await fetch(`${this.options.errorTarget.replace(/\/$/, '')}/${code}?url=${encodeURIComponent(url)}`, { signal: AbortSignal.timeout(5000) });
         const body = Buffer.from(await page.arrayBuffer());
-        if (res.headersSent || res.destroyed) return;
         const type = page.headers.get('content-type');
         const encoding = page.headers.get('content-encoding');
-        res.writeHead(code, { ...(type ? { 'Content-Type': type } : {}), ...(encoding ? { 'Content-Encoding': encoding } : {}), 'Content-Length': body.length });
-        res.end(body);
-        return;
+        return { head: `${type ? `Content-Type: ${type}\r\n` : ''}${encoding ? `Content-Encoding: ${encoding}\r\n` : ''}`, body };
       } catch {
-        // the hub is down too: fall back to text
+        // the hub is down too: plain text
       }
     }
-    if (res.headersSent || res.destroyed) return;
-    res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(reason) });
-    res.end(reason);
+    return { head: 'Content-Type: text/plain; charset=utf-8\r\n', body: Buffer.from(reason) };
   }
 
   /** Websockets: the upgrade request is replayed to the backend and both sockets are piped, byte for byte. */
-  handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    socket.on('error', () => socket.destroy());
+  upgrade(head: MessageHead, socket: net.Socket, rest: Buffer): void {
+    this.options.onTraffic?.();
     const refuse = (code: number) => {
       if (socket.writable) socket.end(`HTTP/1.1 ${code} ${REASONS[code] ?? 'Error'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      else socket.destroy();
     };
-    const route = this.route(req);
+    const route = this.matchRoute(head.url);
     if (route === null) return refuse(400);
     if (!route) return refuse(404);
     const target = route.targetUrl;
     const secure = target.protocol === 'https:' || target.protocol === 'wss:';
     const port = Number(target.port || (secure ? 443 : 80));
     const host = target.hostname.replace(/^\[|\]$/g, '');
-    const backend = secure ? tls.connect({ host, port, servername: host }) : net.connect({ host, port });
-    const headers = this.forwardedHeaders(req, this.options.scheme === 'https' ? 'wss' : 'ws');
-    headers.push('Connection', 'Upgrade', 'Upgrade', req.headers.upgrade ?? 'websocket');
+    const backend = secure ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host }) : net.connect({ host, port });
+    const { text } = this.forwardHeaders(head.headers, socket.remoteAddress ?? '', this.options.scheme === 'https' ? 'wss' : 'ws');
+    const upgradeTo = upgradeHeader(head.headers);
     let connected = false;
     backend.once(secure ? 'secureConnect' : 'connect', () => {
       connected = true;
-      let head1 = `${req.method} ${this.upstreamPath(route, req.url ?? '/')} HTTP/1.1\r\n`;
-      for (let i = 0; i < headers.length; i += 2) head1 += `${headers[i]}: ${headers[i + 1]}\r\n`;
-      backend.write(head1 + '\r\n');
-      if (head.length) backend.write(head);
+      backend.write(`${head.method} ${this.upstreamPath(route, head.url)} HTTP/1.1\r\n${text}Connection: Upgrade\r\nUpgrade: ${upgradeTo}\r\n\r\n`, 'latin1');
+      if (rest.length) backend.write(rest);
       backend.setNoDelay(true);
-      (socket as net.Socket).setNoDelay?.(true);
-      (socket as net.Socket).setTimeout?.(0);
+      socket.setNoDelay(true);
+      socket.setTimeout(0);
       backend.pipe(socket);
       socket.pipe(backend);
       // Messages from the client are use of the server.
@@ -234,7 +225,307 @@ export class DataPlane {
       if (!connected) refuse(503);
       else socket.destroy();
     });
-    backend.on('close', () => socket.destroy());
+    backend.on('close', () => { if (connected) socket.destroy(); });
     socket.on('close', () => backend.destroy());
+  }
+}
+
+function upgradeHeader(headers: string[]): string {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i].toLowerCase() === 'upgrade') return headers[i + 1];
+  return 'websocket';
+}
+
+/** One client connection: requests are served one at a time, in order (pipelined ones wait their turn). */
+class ClientConnection {
+  private readonly parser: Http1Parser;
+  /** The exchange being answered, and the ones parsed behind it. */
+  private active: Exchange | null = null;
+  private readonly queue: Exchange[] = [];
+  /** The exchange whose request the parser is reading now (its body goes there). */
+  private parsing: Exchange | null = null;
+  /** Set while waiting for a request's headers: the connection is cut if they have not arrived by then. */
+  deadline: number;
+  private upgradeRequest: MessageHead | null = null;
+  private pausedForBackend = false;
+  /** Inside onData: writes to a backend are corked and flushed together when the chunk is parsed. */
+  private inData = false;
+  private corked: net.Socket | null = null;
+  private closed = false;
+
+  constructor(private readonly plane: DataPlane, readonly socket: net.Socket) {
+    const options = plane.options;
+    this.deadline = Date.now() + options.headersTimeoutMs;
+    socket.setNoDelay(true);
+    if (options.clientTimeoutMs) socket.setTimeout(options.clientTimeoutMs, () => socket.destroy());
+    this.parser = new Http1Parser('request', {
+      onMessageBegin: () => { this.deadline = Date.now() + options.headersTimeoutMs; },
+      onHead: (head) => this.onHead(head),
+      onBody: (chunk) => this.onBody(chunk),
+      onComplete: () => this.onRequestComplete(),
+    });
+    socket.on('data', this.onData);
+    socket.on('error', () => undefined); // reported through 'close'
+    socket.on('close', () => this.onClose());
+  }
+
+  private onData = (data: Buffer): void => {
+    this.inData = true;
+    const result = this.parser.execute(data);
+    this.inData = false;
+    if (this.corked) {
+      this.corked.uncork();
+      this.corked = null;
+    }
+    if (typeof result !== 'number') return this.badRequest(result);
+    if (this.upgradeRequest) {
+      const head = this.upgradeRequest;
+      this.upgradeRequest = null;
+      this.socket.off('data', this.onData);
+      this.deadline = 0;
+      if (this.active) return void this.socket.destroy(); // an upgrade behind a pending request: not supported
+      this.plane.upgrade(head, this.socket, data.subarray(result));
+    }
   };
+
+  private badRequest(err: Error & { code?: string }): void {
+    if (this.active || this.queue.length || !this.socket.writable) return void this.socket.destroy();
+    const code = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW' ? 413 : 400;
+    this.socket.end(`HTTP/1.1 ${code} ${REASONS[code]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  }
+
+  private onHead(head: MessageHead): void {
+    this.deadline = 0;
+    if (head.upgrade) {
+      // CONNECT is an "upgrade" to llhttp too; a proxy for Jupyter servers has no tunnels to offer.
+      if (head.method === 'CONNECT') return void this.socket.destroy();
+      this.upgradeRequest = head;
+      return;
+    }
+    const plane = this.plane;
+    const { text, hasBody, chunked, expectContinue } = plane.forwardHeaders(head.headers, this.socket.remoteAddress ?? '', plane.options.scheme);
+    const ex: Exchange = {
+      head, route: undefined, upstreamHead: '', hasBody, chunkedUp: chunked, buffered: null, requestDone: false,
+      upstream: null, retried: false, response: 'none', status: 0, chunkedDown: false, isHead: head.method === 'HEAD',
+      closeAfter: !head.keepAlive, expectContinue: expectContinue && hasBody,
+    };
+    this.parsing = ex;
+    if (this.active) {
+      // Pipelined: wait for the one ahead; stop reading until then so buffering stays bounded.
+      ex.upstreamHead = text;
+      ex.buffered = [];
+      this.queue.push(ex);
+      this.socket.pause();
+      return;
+    }
+    this.start(ex, text);
+  }
+
+  private start(ex: Exchange, headerText: string): void {
+    const plane = this.plane;
+    this.active = ex;
+    plane.options.onTraffic?.();
+    const { head } = ex;
+    // Answered here, as node:http does, so the client sends its body while the backend is being reached.
+    if (ex.expectContinue) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+    if (head.url === '/_chp_healthz') return this.respondLocal(ex, 200, 'Content-Type: application/json\r\n', Buffer.from('{"status":"OK"}'));
+    const route = plane.matchRoute(head.url);
+    const buffered = ex.buffered;
+    ex.buffered = null;
+    if (route === null) return void this.respondError(ex, 400);
+    if (!route) return void this.respondError(ex, 404);
+    ex.route = route;
+    ex.upstreamHead = `${head.method} ${plane.upstreamPath(route, head.url)} HTTP/1.1\r\n${headerText}${ex.chunkedUp ? 'Transfer-Encoding: chunked\r\n' : ''}\r\n`;
+    this.send(ex, buffered);
+  }
+
+  /** Sends the request head (and what body has arrived) on a backend connection. */
+  private send(ex: Exchange, buffered: Buffer[] | null = null): void {
+    const conn = this.plane.acquireUpstream(ex.route!);
+    ex.upstream = conn;
+    conn.listener = this.listenerFor(ex, conn);
+    if (ex.hasBody && this.inData && !this.corked) {
+      conn.socket.cork();
+      this.corked = conn.socket;
+    }
+    conn.socket.write(ex.upstreamHead, 'latin1');
+    if (buffered) for (const chunk of buffered) this.writeBody(ex, chunk);
+    if (ex.requestDone && ex.chunkedUp) conn.socket.write('0\r\n\r\n');
+  }
+
+  private writeBody(ex: Exchange, chunk: Buffer): void {
+    const up = ex.upstream!.socket;
+    let more: boolean;
+    if (ex.chunkedUp) {
+      up.write(`${chunk.length.toString(16)}\r\n`);
+      up.write(chunk);
+      more = up.write('\r\n');
+    } else {
+      more = up.write(chunk);
+    }
+    if (!more && !this.pausedForBackend) {
+      // A slow backend: stop reading the client until it catches up.
+      this.pausedForBackend = true;
+      this.socket.pause();
+      up.once('drain', () => {
+        this.pausedForBackend = false;
+        if (!this.queue.length) this.socket.resume();
+      });
+    }
+  }
+
+  private onBody(chunk: Buffer): void {
+    const ex = this.parsing;
+    if (!ex) return;
+    if (ex.buffered) ex.buffered.push(chunk);
+    else if (ex.upstream && ex.response !== 'done') this.writeBody(ex, chunk);
+    // else: the answer did not need the body (an error page, or the backend already answered): dropped
+  }
+
+  private onRequestComplete(): void {
+    const ex = this.parsing;
+    if (!ex) return;
+    this.parsing = null;
+    ex.requestDone = true;
+    if (ex.buffered) return;
+    if (ex.upstream && ex.chunkedUp && ex.response !== 'done') ex.upstream.socket.write('0\r\n\r\n');
+    if (ex.response === 'done') this.finish(ex);
+  }
+
+  private listenerFor(ex: Exchange, conn: UpstreamConnection) {
+    const client = this.socket;
+    let waitingForDrain = false;
+    return {
+      clientSocket: client,
+      onHead: (head: MessageHead): boolean => {
+        if (head.status === 101) {
+          // A backend switching protocols on a plain request: nothing sane to forward.
+          conn.socket.destroy();
+          return false;
+        }
+        ex.response = 'started';
+        ex.status = head.status;
+        let text = `HTTP/1.1 ${head.status} ${head.statusMessage}\r\n`;
+        let hasLength = false;
+        const headers = head.headers;
+        for (let i = 0; i < headers.length; i += 2) {
+          const lower = headers[i].toLowerCase();
+          if (HOP_BY_HOP.has(lower)) continue;
+          if (lower === 'content-length') hasLength = true;
+          text += `${headers[i]}: ${headers[i + 1]}\r\n`;
+        }
+        const bodyless = ex.isHead || head.status === 204 || head.status === 304;
+        if (!bodyless && !hasLength) {
+          // The backend streams (chunked, or until it closes): chunked to HTTP/1.1 clients keeps their connection.
+          if (ex.head.versionMinor >= 1) {
+            ex.chunkedDown = true;
+            text += 'Transfer-Encoding: chunked\r\n';
+          } else {
+            ex.closeAfter = true;
+          }
+        }
+        if (ex.closeAfter) text += 'Connection: close\r\n';
+        else if (ex.head.versionMinor === 0) text += 'Connection: keep-alive\r\n';
+        client.write(`${text}\r\n`, 'latin1');
+        // The head is in: from now on only --proxy-timeout limits how long the body may pause.
+        conn.socket.setTimeout(this.plane.options.proxyTimeoutMs);
+        return ex.isHead;
+      },
+      onBody: (chunk: Buffer) => {
+        let more: boolean;
+        if (ex.chunkedDown) {
+          client.write(`${chunk.length.toString(16)}\r\n`);
+          client.write(chunk);
+          more = client.write('\r\n');
+        } else {
+          more = client.write(chunk);
+        }
+        if (!more && !waitingForDrain) {
+          // A slow client: stop reading the backend until it catches up.
+          waitingForDrain = true;
+          conn.socket.pause();
+          client.once('drain', () => {
+            waitingForDrain = false;
+            conn.socket.resume();
+          });
+        }
+      },
+      onComplete: () => {
+        if (ex.chunkedDown) client.write('0\r\n\r\n');
+        ex.response = 'done';
+        // Only successful answers count as activity, as CHP does (redirects and errors are not use).
+        if (ex.status < 300) this.plane.options.table.touch(ex.route!);
+        ex.upstream = null;
+        // Reusable only if the backend got the whole request too.
+        if (ex.requestDone) this.plane.releaseUpstream(conn);
+        else conn.socket.destroy();
+        if (ex.requestDone) this.finish(ex);
+      },
+      onFailed: (err: Error) => {
+        ex.upstream = null;
+        if (this.closed) return;
+        if (ex.response !== 'none') return void client.destroy(); // mid-answer: the client sees a cut response
+        // A kept-alive connection the backend had just closed: once more on a fresh one, for requests without a body.
+        const method = ex.head.method;
+        if (conn.reused && !ex.retried && !ex.hasBody && (method === 'GET' || method === 'HEAD' || method === 'OPTIONS')) {
+          ex.retried = true;
+          return this.send(ex);
+        }
+        this.plane.options.log.debug({ target: ex.route?.target, err: err.message }, 'upstream unreachable');
+        void this.respondError(ex, 503);
+      },
+    };
+  }
+
+  /** An answer the proxy makes itself (errors, health). */
+  private respondLocal(ex: Exchange, code: number, headerText: string, body: Buffer): void {
+    if (this.closed || ex.response !== 'none') return;
+    ex.response = 'done';
+    const close = ex.closeAfter ? 'Connection: close\r\n' : ex.head.versionMinor === 0 ? 'Connection: keep-alive\r\n' : '';
+    this.socket.cork();
+    this.socket.write(`HTTP/1.1 ${code} ${REASONS[code] ?? 'OK'}\r\n${headerText}Content-Length: ${body.length}\r\n${close}\r\n`, 'latin1');
+    if (!ex.isHead) this.socket.write(body);
+    this.socket.uncork();
+    if (ex.requestDone) this.finish(ex);
+  }
+
+  private async respondError(ex: Exchange, code: number): Promise<void> {
+    ex.response = 'started'; // nothing else answers this exchange meanwhile
+    const page = await this.plane.errorPage(code, ex.head.url);
+    ex.response = 'none';
+    this.respondLocal(ex, code, page.head, page.body);
+  }
+
+  /** Both the request and its answer are complete: next request, or close. */
+  private finish(ex: Exchange): void {
+    if (this.active !== ex) return;
+    this.active = null;
+    if (ex.closeAfter) return void this.socket.end();
+    const next = this.queue.shift();
+    if (next) {
+      const headerText = next.upstreamHead;
+      next.upstreamHead = '';
+      this.start(next, headerText);
+      if (!this.queue.length && !this.pausedForBackend) this.socket.resume();
+      return;
+    }
+    // Idle between requests: a keep-alive client gets the keep-alive time to send its next one.
+    this.deadline = Date.now() + this.plane.options.keepAliveTimeoutMs;
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    this.deadline = 0;
+    this.parser.close();
+    for (const ex of [this.active, ...this.queue]) {
+      if (ex?.upstream) {
+        // The client went away mid-exchange: the backend connection is in an unknown state.
+        const conn = ex.upstream;
+        ex.upstream = null;
+        conn.listener = null;
+        conn.socket.destroy();
+      }
+    }
+    this.active = null;
+    this.queue.length = 0;
+  }
 }

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import http from 'node:http';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
+import tls from 'node:tls';
 import { createLogger, type Logger } from '../log/index.ts';
 import { DataPlane } from './data-plane.ts';
+import { selfCheck } from './http1.ts';
 import { idleCollector } from './idle-gc.ts';
 import { RouteTable } from './route-table.ts';
 import { createRoutesApiHandler } from './routes-api.ts';
@@ -47,7 +48,7 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
-function listen(server: http.Server, port: number, host: string): Promise<number> {
+function listen(server: net.Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -55,33 +56,6 @@ function listen(server: http.Server, port: number, host: string): Promise<number
       resolve((server.address() as AddressInfo).port);
     });
   });
-}
-
-/**
- * A client must finish its request headers within `ms` of connecting (or of its previous response),
- * however slowly it trickles bytes: slowloris-style clients cannot hold connections open.
- * (Node 20's own headersTimeout did not cut such sockets in our tests.)
- */
-function guardHeaderTime(server: http.Server, ms: number): void {
-  const timers = new WeakMap<object, NodeJS.Timeout>();
-  const arm = (socket: import('node:net').Socket) => {
-    clearTimeout(timers.get(socket));
-    const timer = setTimeout(() => socket.destroy(), ms);
-    timer.unref();
-    timers.set(socket, timer);
-  };
-  const disarm = (socket: object) => clearTimeout(timers.get(socket));
-  server.on('connection', (socket) => {
-    arm(socket);
-    socket.once('close', () => disarm(socket));
-  });
-  server.on('request', (req, res) => {
-    // Captured now: req.socket is null once the response has let go of it.
-    const socket = req.socket;
-    disarm(socket);
-    res.once('finish', () => { if (!socket.destroyed) arm(socket); });
-  });
-  server.on('upgrade', (req) => disarm(req.socket));
 }
 
 export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
@@ -94,27 +68,19 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   if (options.defaultTarget && table.get('/')?.target !== options.defaultTarget) table.set('/', options.defaultTarget, {});
 
   const tlsOn = Boolean(options.sslKey && options.sslCert);
-  const plane = new DataPlane({ table, log, errorTarget: options.errorTarget, scheme: tlsOn ? 'https' : 'http', proxyTimeoutMs: options.proxyTimeoutMs ?? 0, customHeaders: options.customHeaders ?? [] });
-  const readTls = () => ({ key: fs.readFileSync(options.sslKey!), cert: fs.readFileSync(options.sslCert!) });
-  const serverOptions: http.ServerOptions = {
-    keepAliveTimeout: 65_000,
-    headersTimeout: options.headersTimeoutMs ?? 20_000,
-    // Whole-request limit off: notebook uploads can be slow; idle sockets are cut by `timeout` below.
-    requestTimeout: 0,
-    connectionsCheckingInterval: Math.min(1000, options.headersTimeoutMs ?? 1000),
-  };
-  const pub = tlsOn ? https.createServer({ ...serverOptions, ...readTls() }) : http.createServer(serverOptions);
-  pub.timeout = options.clientTimeoutMs ?? 600_000;
-  guardHeaderTime(pub, options.headersTimeoutMs ?? 20_000);
+  selfCheck();
   const collector = idleCollector();
-  pub.on('request', collector.busy);
-  pub.on('upgrade', collector.busy);
-  pub.on('request', plane.handleRequest);
-  pub.on('upgrade', plane.handleUpgrade);
-  pub.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
+  const headersTimeoutMs = options.headersTimeoutMs ?? 20_000;
+  const plane = new DataPlane({
+    table, log, errorTarget: options.errorTarget, scheme: tlsOn ? 'https' : 'http', proxyTimeoutMs: options.proxyTimeoutMs ?? 0,
+    customHeaders: options.customHeaders ?? [], headersTimeoutMs, keepAliveTimeoutMs: 65_000,
+    clientTimeoutMs: options.clientTimeoutMs ?? 600_000, onTraffic: collector.busy,
   });
+  const readTls = () => ({ key: fs.readFileSync(options.sslKey!), cert: fs.readFileSync(options.sslCert!) });
+  // The public listener hands raw (or TLS) sockets to the data plane, which speaks HTTP/1.1 itself.
+  const pub: net.Server = tlsOn
+    ? tls.createServer({ ...readTls(), handshakeTimeout: headersTimeoutMs }, plane.serve).on('tlsClientError', (_err, socket) => socket.destroy())
+    : net.createServer(plane.serve);
 
   const api = http.createServer(createRoutesApiHandler({ table, token: options.authToken, log, onChange: () => store?.changed() }));
   api.headersTimeout = 10_000;
@@ -136,7 +102,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const reloadCertificates = () => {
     if (!tlsOn) return;
     try {
-      (pub as https.Server).setSecureContext(readTls());
+      (pub as tls.Server).setSecureContext(readTls());
       log.info('certificates reloaded');
     } catch (err) {
       log.error({ err: (err as Error).message }, 'certificate reload failed; keeping the old ones');
@@ -154,11 +120,11 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       if (tlsOn) fs.unwatchFile(options.sslCert!);
       collector.stop();
       await store?.close();
-      await Promise.all([pub, api, redirect].filter(Boolean).map((s) => new Promise<void>((r) => {
-        s!.close(() => r());
-        s!.closeAllConnections();
-      })));
+      const closed = [pub, api, redirect].filter(Boolean).map((s) => new Promise<void>((r) => s!.close(() => r())));
       plane.close();
+      api.closeAllConnections();
+      redirect?.closeAllConnections();
+      await Promise.all(closed);
     },
   };
 }
