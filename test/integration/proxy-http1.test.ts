@@ -11,7 +11,7 @@ import { ProxyProcess } from '../helpers/proxy-process.ts';
  */
 
 /** Writes `raw` on one connection and collects everything until the proxy closes it or `until` matches. */
-function exchange(port: number, raw: string | Buffer[], until?: RegExp, timeoutMs = 5000): Promise<string> {
+function exchange(port: number, raw: string | string[], until?: RegExp, timeoutMs = 5000): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     let out = '';
@@ -23,8 +23,8 @@ function exchange(port: number, raw: string | Buffer[], until?: RegExp, timeoutM
     socket.on('close', () => { clearTimeout(timer); resolve(out); });
     socket.on('error', () => undefined);
     socket.on('connect', async () => {
-      for (const part of typeof raw === 'string' ? [Buffer.from(raw, 'latin1')] : raw) {
-        socket.write(part);
+      for (const part of typeof raw === 'string' ? [raw] : raw) {
+        socket.write(Buffer.from(part, 'latin1'));
         if (typeof raw !== 'string') await new Promise((r) => setTimeout(r, 30));
       }
     });
