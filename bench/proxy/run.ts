@@ -4,9 +4,12 @@
  *
  *   node --import tsx bench/proxy/run.ts [--seconds 5] [--rounds 3] [--rss-requests 1000000] [--ws-conns 10000] [--routes 10000]
  *
+ * A fourth contender, "byte pipe" (bench/proxy/pipe.mjs), forwards TCP bytes without parsing anything: no proxy in
+ * Node can beat it, so it shows how much of the gap to `direct` is the machine's (kernel, sockets, 2 shared cores).
+ *
  * How it measures, on a 2-core machine where everything shares the CPU:
  * - small GETs: wrk, 1 thread, 50 connections, `--seconds` per round; targets interleaved round by round
- *   (direct, CHP, plasma, direct, …) so background load hits all alike; the median round (by req/s) is reported.
+ *   (direct, pipe, CHP, plasma, direct, …) so background load hits all alike; the median round (by req/s) is reported.
  * - websocket echo: this process keeps 50 websockets (the `ws` package), each with 8 64-byte messages in flight.
  * - routes: 10,000 POSTs at 10 in flight (JupyterHub's own limit) over keep-alive; then GET /api/routes, 30 times.
  * - RSS: /proc/<pid>/status of the proxy process, warm (after the phases above), then after --rss-requests
@@ -43,7 +46,7 @@ const WS_CONNS = Number(values['ws-conns']);
 const ROUTES = Number(values.routes);
 const TOKEN = 'bench-proxy-token-0123456789abcdef';
 
-interface Target { name: 'direct' | 'chp' | 'plasma'; url: string; apiUrl?: string; pid?: number; }
+interface Target { name: 'direct' | 'pipe' | 'chp' | 'plasma'; url: string; apiUrl?: string; pid?: number; }
 const children: ChildProcess[] = [];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'plasma-bench-proxy-'));
 
@@ -180,7 +183,8 @@ async function main(): Promise<void> {
   await start(process.execPath, [path.join(REPO, 'bench/proxy/backend.mjs'), String(bePort)], {}, (o) => o.includes('listening'));
   const backend = `http://127.0.0.1:${bePort}`;
 
-  const [chpPort, chpApi, plPort, plApi] = [await freeLoopbackPort(), await freeLoopbackPort(), await freeLoopbackPort(), await freeLoopbackPort()];
+  const [chpPort, chpApi, plPort, plApi, pipePort] = [await freeLoopbackPort(), await freeLoopbackPort(), await freeLoopbackPort(), await freeLoopbackPort(), await freeLoopbackPort()];
+  await start(process.execPath, [path.join(REPO, 'bench/proxy/pipe.mjs'), String(pipePort), String(bePort)], {}, (o) => o.includes('listening'));
   const proxyEnv = { CONFIGPROXY_AUTH_TOKEN: TOKEN };
   const flags = (p: number, a: number) => ['--ip', '127.0.0.1', '--port', String(p), '--api-ip', '127.0.0.1', '--api-port', String(a), '--log-level', 'warn'];
   const chp = spawn('/usr/bin/configurable-http-proxy', flags(chpPort, chpApi), { env: { ...process.env, ...proxyEnv, NODE_PATH: '/usr/share/nodejs' }, stdio: 'ignore' });
@@ -189,6 +193,7 @@ async function main(): Promise<void> {
   children.push(chp, plasma);
   const targets: Target[] = [
     { name: 'direct', url: backend },
+    { name: 'pipe', url: `http://127.0.0.1:${pipePort}` },
     { name: 'chp', url: `http://127.0.0.1:${chpPort}`, apiUrl: `http://127.0.0.1:${chpApi}`, pid: chp.pid },
     { name: 'plasma', url: `http://127.0.0.1:${plPort}`, apiUrl: `http://127.0.0.1:${plApi}`, pid: plasma.pid },
   ];
@@ -200,11 +205,11 @@ async function main(): Promise<void> {
     if (added.status !== 201) throw new Error(`${t.name}: adding a route gave ${added.status}`);
   }
   const path0 = '/user/bench/api/status';
-  const results: Record<string, Record<string, number>> = { direct: {}, chp: {}, plasma: {} };
+  const results: Record<string, Record<string, number>> = { direct: {}, pipe: {}, chp: {}, plasma: {} };
 
   console.log('# small GETs (wrk -t1 -c50) …');
   for (const t of targets) await wrk(`${t.url}${path0}`, 2); // warm up JITs and pools
-  const http_: Record<string, { rps: number; p99: number }[]> = { direct: [], chp: [], plasma: [] };
+  const http_: Record<string, { rps: number; p99: number }[]> = { direct: [], pipe: [], chp: [], plasma: [] };
   for (let r = 0; r < ROUNDS; r++) for (const t of targets) http_[t.name].push(await wrk(`${t.url}${path0}`, SECONDS));
   for (const t of targets) {
     const rounds = [...http_[t.name]].sort((a, b) => a.rps - b.rps);
@@ -217,7 +222,7 @@ async function main(): Promise<void> {
   console.log('# websocket echo (50 sockets, 64-byte messages, 8 in flight on each) …');
   const wsUrl = (t: Target) => `${t.url.replace('http', 'ws')}${path0}/ws`;
   for (const t of targets) await wsEcho(wsUrl(t), 1);
-  const ws_: Record<string, number[]> = { direct: [], chp: [], plasma: [] };
+  const ws_: Record<string, number[]> = { direct: [], pipe: [], chp: [], plasma: [] };
   for (let r = 0; r < ROUNDS; r++) for (const t of targets) ws_[t.name].push(await wsEcho(wsUrl(t), SECONDS));
   for (const t of targets) {
     results[t.name].ws = median(ws_[t.name]);
@@ -257,18 +262,18 @@ async function main(): Promise<void> {
     console.log(`#   ${t.name}: ${fmt(sent)} requests in ${fmt((performance.now() - t0) / 1000)} s, ${failed} websocket failures; RSS ${fmt(results[t.name].rssWarm, 1)} → ${fmt(results[t.name].rssAfter, 1)} → ${fmt(results[t.name].rssIdle, 1)} MB`);
   }
 
-  const d = results.direct, c = results.chp, p = results.plasma;
-  const rows: [string, string, string, string, string, string, string][] = [
-    ['small GET throughput (req/s)', fmt(d.rps), fmt(c.rps), fmt(p.rps), `${fmt(p.rps / d.rps, 2)}×`, `${fmt(p.rps / c.rps, 1)}×`, '≥ 0.4× direct'],
-    ['small GET p99 (ms)', fmt(d.p99, 2), fmt(c.p99, 2), fmt(p.p99, 2), `${fmt(p.p99 / d.p99, 1)}×`, `${fmt(p.p99 / c.p99, 2)}×`, '≤ 0.2× CHP'],
-    ['websocket echo (msg/s)', fmt(d.ws), fmt(c.ws), fmt(p.ws), `${fmt(p.ws / d.ws, 2)}×`, `${fmt(p.ws / c.ws, 1)}×`, '≥ 0.8× direct'],
-    [`add ${fmt(ROUTES)} routes (s)`, '', fmt(c.addRoutes, 3), fmt(p.addRoutes, 3), '', `${fmt(p.addRoutes / c.addRoutes, 2)}×`, '≤ 0.3 s'],
-    [`GET /api/routes at ${fmt(ROUTES)} (ms, median)`, '', fmt(c.listRoutes, 2), fmt(p.listRoutes, 2), '', `${fmt(p.listRoutes / c.listRoutes, 2)}×`, '≤ 3 ms'],
-    ['RSS warm (MB)', '', fmt(c.rssWarm, 1), fmt(p.rssWarm, 1), '', '', ''],
-    ['RSS after load (MB)', '', fmt(c.rssAfter, 1), fmt(p.rssAfter, 1), '', '', ''],
-    ['RSS after 15 s idle (MB, × warm)', '', `${fmt(c.rssIdle, 1)} (${fmt(c.rssIdle / c.rssWarm, 2)}×)`, `${fmt(p.rssIdle, 1)} (${fmt(p.rssIdle / p.rssWarm, 2)}×)`, '', '', '≤ 1.1× warm'],
+  const d = results.direct, b = results.pipe, c = results.chp, p = results.plasma;
+  const rows: [string, string, string, string, string, string, string, string][] = [
+    ['small GET throughput (req/s)', fmt(d.rps), `${fmt(b.rps)} (${fmt(b.rps / d.rps, 2)}×)`, fmt(c.rps), fmt(p.rps), `${fmt(p.rps / d.rps, 2)}×`, `${fmt(p.rps / c.rps, 1)}×`, '≥ 0.4× direct'],
+    ['small GET p99 (ms)', fmt(d.p99, 2), fmt(b.p99, 2), fmt(c.p99, 2), fmt(p.p99, 2), `${fmt(p.p99 / d.p99, 1)}×`, `${fmt(p.p99 / c.p99, 2)}×`, '≤ 0.2× CHP'],
+    ['websocket echo (msg/s)', fmt(d.ws), `${fmt(b.ws)} (${fmt(b.ws / d.ws, 2)}×)`, fmt(c.ws), fmt(p.ws), `${fmt(p.ws / d.ws, 2)}×`, `${fmt(p.ws / c.ws, 1)}×`, '≥ 0.8× direct'],
+    [`add ${fmt(ROUTES)} routes (s)`, '', '', fmt(c.addRoutes, 3), fmt(p.addRoutes, 3), '', `${fmt(p.addRoutes / c.addRoutes, 2)}×`, '≤ 0.3 s'],
+    [`GET /api/routes at ${fmt(ROUTES)} (ms, median)`, '', '', fmt(c.listRoutes, 2), fmt(p.listRoutes, 2), '', `${fmt(p.listRoutes / c.listRoutes, 2)}×`, '≤ 3 ms'],
+    ['RSS warm (MB)', '', '', fmt(c.rssWarm, 1), fmt(p.rssWarm, 1), '', '', ''],
+    ['RSS after load (MB)', '', '', fmt(c.rssAfter, 1), fmt(p.rssAfter, 1), '', '', ''],
+    ['RSS after 15 s idle (MB, × warm)', '', '', `${fmt(c.rssIdle, 1)} (${fmt(c.rssIdle / c.rssWarm, 2)}×)`, `${fmt(p.rssIdle, 1)} (${fmt(p.rssIdle / p.rssWarm, 2)}×)`, '', '', '≤ 1.1× warm'],
   ];
-  const header: typeof rows[number] = ['metric', 'direct', 'CHP 4.5.3', 'plasma', 'plasma/direct', 'plasma/CHP', 'target'];
+  const header: typeof rows[number] = ['metric', 'direct', 'byte pipe (ceiling)', 'CHP 4.5.3', 'plasma', 'plasma/direct', 'plasma/CHP', 'target'];
   const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => r[i].length)));
   const line = (r: string[]) => `| ${r.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |`;
   console.log();
