@@ -3,7 +3,7 @@ import tls from 'node:tls';
 import type { Logger } from '../log/index.ts';
 import { Http1Parser, type MessageHead } from './http1.ts';
 import type { Route, RouteTable } from './route-table.ts';
-import { UpstreamPool, type UpstreamConnection } from './upstream-pool.ts';
+import { UpstreamPool, type UpstreamConnection, type UpstreamListener } from './upstream-pool.ts';
 
 /** Headers that describe one hop, not the message; never forwarded. Framing headers are rewritten, not copied. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'http2-settings', 'transfer-encoding']);
@@ -264,9 +264,9 @@ class ClientConnection {
   /** Inside onData: writes to a backend are corked and flushed together when the chunk is parsed. */
   private inData = false;
   private corked: net.Socket | null = null;
-  private closed = false;
+  closed = false;
 
-  constructor(private readonly plane: DataPlane, readonly socket: net.Socket) {
+  constructor(readonly plane: DataPlane, readonly socket: net.Socket) {
     const options = plane.options;
     this.deadline = Date.now() + options.headersTimeoutMs;
     socket.setNoDelay(true);
@@ -353,10 +353,10 @@ class ClientConnection {
   }
 
   /** Sends the request head (and what body has arrived) on a backend connection. */
-  private send(ex: Exchange, buffered: Buffer[] | null = null): void {
+  send(ex: Exchange, buffered: Buffer[] | null = null): void {
     const conn = this.plane.acquireUpstream(ex.route!);
     ex.upstream = conn;
-    conn.listener = this.listenerFor(ex, conn);
+    conn.listener = new ResponseRelay(this, ex, conn);
     if (ex.hasBody && this.inData && !this.corked) {
       conn.socket.cork();
       this.corked = conn.socket;
@@ -405,91 +405,6 @@ class ClientConnection {
     if (ex.response === 'done') this.finish(ex);
   }
 
-  private listenerFor(ex: Exchange, conn: UpstreamConnection) {
-    const client = this.socket;
-    let waitingForDrain = false;
-    return {
-      clientSocket: client,
-      onHead: (head: MessageHead): boolean => {
-        if (head.status === 101) {
-          // A backend switching protocols on a plain request: nothing sane to forward.
-          conn.socket.destroy();
-          return false;
-        }
-        ex.response = 'started';
-        ex.status = head.status;
-        let text = `HTTP/1.1 ${head.status} ${head.statusMessage}\r\n`;
-        let hasLength = false;
-        const headers = head.headers;
-        for (let i = 0; i < headers.length; i += 2) {
-          const lower = headers[i].toLowerCase();
-          if (HOP_BY_HOP.has(lower)) continue;
-          if (lower === 'content-length') hasLength = true;
-          text += `${headers[i]}: ${headers[i + 1]}\r\n`;
-        }
-        const bodyless = ex.isHead || head.status === 204 || head.status === 304;
-        if (!bodyless && !hasLength) {
-          // The backend streams (chunked, or until it closes): chunked to HTTP/1.1 clients keeps their connection.
-          if (ex.head.versionMinor >= 1) {
-            ex.chunkedDown = true;
-            text += 'Transfer-Encoding: chunked\r\n';
-          } else {
-            ex.closeAfter = true;
-          }
-        }
-        if (ex.closeAfter) text += 'Connection: close\r\n';
-        else if (ex.head.versionMinor === 0) text += 'Connection: keep-alive\r\n';
-        client.write(`${text}\r\n`, 'latin1');
-        // The head is in: from now on only --proxy-timeout limits how long the body may pause.
-        conn.socket.setTimeout(this.plane.options.proxyTimeoutMs);
-        return ex.isHead;
-      },
-      onBody: (chunk: Buffer) => {
-        let more: boolean;
-        if (ex.chunkedDown) {
-          client.write(`${chunk.length.toString(16)}\r\n`);
-          client.write(chunk);
-          more = client.write('\r\n');
-        } else {
-          more = client.write(chunk);
-        }
-        if (!more && !waitingForDrain) {
-          // A slow client: stop reading the backend until it catches up.
-          waitingForDrain = true;
-          conn.socket.pause();
-          client.once('drain', () => {
-            waitingForDrain = false;
-            conn.socket.resume();
-          });
-        }
-      },
-      onComplete: () => {
-        if (ex.chunkedDown) client.write('0\r\n\r\n');
-        ex.response = 'done';
-        // Only successful answers count as activity, as CHP does (redirects and errors are not use).
-        if (ex.status < 300) this.plane.options.table.touch(ex.route!);
-        ex.upstream = null;
-        // Reusable only if the backend got the whole request too.
-        if (ex.requestDone) this.plane.releaseUpstream(conn);
-        else conn.socket.destroy();
-        if (ex.requestDone) this.finish(ex);
-      },
-      onFailed: (err: Error) => {
-        ex.upstream = null;
-        if (this.closed) return;
-        if (ex.response !== 'none') return void client.destroy(); // mid-answer: the client sees a cut response
-        // A kept-alive connection the backend had just closed: once more on a fresh one, for requests without a body.
-        const method = ex.head.method;
-        if (conn.reused && !ex.retried && !ex.hasBody && (method === 'GET' || method === 'HEAD' || method === 'OPTIONS')) {
-          ex.retried = true;
-          return this.send(ex);
-        }
-        this.plane.options.log.debug({ target: ex.route?.target, err: err.message }, 'upstream unreachable');
-        void this.respondError(ex, 503);
-      },
-    };
-  }
-
   /** An answer the proxy makes itself (errors, health). */
   private respondLocal(ex: Exchange, code: number, headerText: string, body: Buffer): void {
     if (this.closed || ex.response !== 'none') return;
@@ -502,7 +417,7 @@ class ClientConnection {
     if (ex.requestDone) this.finish(ex);
   }
 
-  private async respondError(ex: Exchange, code: number): Promise<void> {
+  async respondError(ex: Exchange, code: number): Promise<void> {
     ex.response = 'started'; // nothing else answers this exchange meanwhile
     const page = await this.plane.errorPage(code, ex.head.url);
     ex.response = 'none';
@@ -510,7 +425,7 @@ class ClientConnection {
   }
 
   /** Both the request and its answer are complete: next request, or close. */
-  private finish(ex: Exchange): void {
+  finish(ex: Exchange): void {
     if (this.active !== ex) return;
     this.active = null;
     if (ex.closeAfter) return void this.socket.end();
@@ -541,5 +456,106 @@ class ClientConnection {
     }
     this.active = null;
     this.queue.length = 0;
+  }
+}
+
+/**
+ * Carries one backend answer to the client: rewrites the head, re-frames the body when needed, and hands the
+ * backend connection back to the pool. A class rather than closures: one object per request, no closures to build.
+ */
+class ResponseRelay implements UpstreamListener {
+  readonly clientSocket: net.Socket;
+  private waitingForDrain = false;
+
+  constructor(private readonly owner: ClientConnection, private readonly ex: Exchange, private readonly conn: UpstreamConnection) {
+    this.clientSocket = owner.socket;
+  }
+
+  onHead(head: MessageHead): boolean {
+    const { ex, conn } = this;
+    if (head.status === 101) {
+      // A backend switching protocols on a plain request: nothing sane to forward.
+      conn.socket.destroy();
+      return false;
+    }
+    ex.response = 'started';
+    ex.status = head.status;
+    let text = `HTTP/1.1 ${head.status} ${head.statusMessage}\r\n`;
+    let hasLength = false;
+    const headers = head.headers;
+    for (let i = 0; i < headers.length; i += 2) {
+      const lower = headers[i].toLowerCase();
+      if (HOP_BY_HOP.has(lower)) continue;
+      if (lower === 'content-length') hasLength = true;
+      text += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    }
+    const bodyless = ex.isHead || head.status === 204 || head.status === 304;
+    if (!bodyless && !hasLength) {
+      // The backend streams (chunked, or until it closes): chunked to HTTP/1.1 clients keeps their connection.
+      if (ex.head.versionMinor >= 1) {
+        ex.chunkedDown = true;
+        text += 'Transfer-Encoding: chunked\r\n';
+      } else {
+        ex.closeAfter = true;
+      }
+    }
+    if (ex.closeAfter) text += 'Connection: close\r\n';
+    else if (ex.head.versionMinor === 0) text += 'Connection: keep-alive\r\n';
+    this.clientSocket.write(`${text}\r\n`, 'latin1');
+    // The head is in: from now on only --proxy-timeout limits how long the body may pause.
+    conn.socket.setTimeout(this.owner.plane.options.proxyTimeoutMs);
+    return ex.isHead;
+  }
+
+  onBody(chunk: Buffer): void {
+    const client = this.clientSocket;
+    let more: boolean;
+    if (this.ex.chunkedDown) {
+      client.write(`${chunk.length.toString(16)}\r\n`);
+      client.write(chunk);
+      more = client.write('\r\n');
+    } else {
+      more = client.write(chunk);
+    }
+    if (!more && !this.waitingForDrain) {
+      // A slow client: stop reading the backend until it catches up.
+      this.waitingForDrain = true;
+      this.conn.socket.pause();
+      client.once('drain', () => {
+        this.waitingForDrain = false;
+        this.conn.socket.resume();
+      });
+    }
+  }
+
+  onComplete(): void {
+    const { ex, conn, owner } = this;
+    if (ex.chunkedDown) this.clientSocket.write('0\r\n\r\n');
+    ex.response = 'done';
+    // Only successful answers count as activity, as CHP does (redirects and errors are not use).
+    if (ex.status < 300) owner.plane.options.table.touch(ex.route!);
+    ex.upstream = null;
+    // Reusable only if the backend got the whole request too.
+    if (ex.requestDone) {
+      owner.plane.releaseUpstream(conn);
+      owner.finish(ex);
+    } else {
+      conn.socket.destroy();
+    }
+  }
+
+  onFailed(err: Error): void {
+    const { ex, conn, owner } = this;
+    ex.upstream = null;
+    if (owner.closed) return;
+    if (ex.response !== 'none') return void this.clientSocket.destroy(); // mid-answer: the client sees a cut response
+    // A kept-alive connection the backend had just closed: once more on a fresh one, for requests without a body.
+    const method = ex.head.method;
+    if (conn.reused && !ex.retried && !ex.hasBody && (method === 'GET' || method === 'HEAD' || method === 'OPTIONS')) {
+      ex.retried = true;
+      return owner.send(ex);
+    }
+    owner.plane.options.log.debug({ target: ex.route?.target, err: err.message }, 'upstream unreachable');
+    void owner.respondError(ex, 503);
   }
 }
