@@ -6,10 +6,15 @@ export interface Route {
   /** The posted data minus `target`, as the client sent it. */
   data: Record<string, unknown>;
   lastActivity: number;
-  /** Cached JSON of target + data (without last_activity and the closing brace), rebuilt only when the route changes. */
+  /**
+   * Cached JSON of data + target (without last_activity and the closing brace); '' until first needed, so adding a
+   * route does no serialising: a route is replaced, never edited, so the cache never goes stale.
+   */
   json: string;
-  /** `"<path>":` + json: the route's entry in the listing up to its activity. */
+  /** `"<path>":` + json: the route's entry in the listing up to its activity ('' until first needed). */
   listingPrefix: string;
+  /** The route's entry in the routes file up to its activity, made and cached by the RouteStore ('' until then). */
+  savedPrefix: string;
   /** The whole listing entry as UTF-8 bytes, and the activity time it was made for. */
   entryBytes: Buffer;
   entryBytesAt: number;
@@ -46,8 +51,7 @@ export class RouteTable {
 
   set(path: string, target: string, data: Record<string, unknown>, lastActivity = Date.now(), targetUrl = new URL(target)): Route {
     const key = normalizeRoutePath(path);
-    const json = JSON.stringify({ ...data, target }).slice(0, -1);
-    const route: Route = { path: key, target, targetUrl, data, lastActivity, json, listingPrefix: `${JSON.stringify(key)}:${json}`,
+    const route: Route = { path: key, target, targetUrl, data, lastActivity, json: '', listingPrefix: '', savedPrefix: '',
       entryBytes: EMPTY, entryBytesAt: NaN, iso: '', isoAt: NaN };
     this.routes.set(key, route);
     this.version++;
@@ -91,9 +95,20 @@ export class RouteTable {
     return route.iso;
   }
 
+  /** data + target as JSON without the closing brace. */
+  private json(route: Route): string {
+    if (route.json === '') route.json = JSON.stringify({ ...route.data, target: route.target }).slice(0, -1);
+    return route.json;
+  }
+
+  private listingPrefix(route: Route): string {
+    if (route.listingPrefix === '') route.listingPrefix = `${JSON.stringify(route.path)}:${this.json(route)}`;
+    return route.listingPrefix;
+  }
+
   /** One route as the API shows it: data, target and last_activity. */
   entryJson(route: Route): string {
-    return `${route.json},"last_activity":"${this.iso(route)}"}`;
+    return `${this.json(route)},"last_activity":"${this.iso(route)}"}`;
   }
 
   /** The whole table as CHP's GET /api/routes answers it; optionally only routes idle since `before`. */
@@ -129,7 +144,7 @@ export class RouteTable {
   /** The route's listing entry as bytes, remade only when its activity moved. */
   private entryBytes(route: Route): Buffer {
     if (route.entryBytesAt !== route.lastActivity) {
-      route.entryBytes = Buffer.from(`${route.listingPrefix},"last_activity":"${this.iso(route)}"}`, 'utf8');
+      route.entryBytes = Buffer.from(`${this.listingPrefix(route)},"last_activity":"${this.iso(route)}"}`, 'utf8');
       route.entryBytesAt = route.lastActivity;
     }
     return route.entryBytes;
@@ -140,7 +155,7 @@ export class RouteTable {
     let first = true;
     for (const route of this.routes.values()) {
       if (keep && !keep(route)) continue;
-      out += `${first ? '' : ','}${route.listingPrefix},"last_activity":"${this.iso(route)}"}`;
+      out += `${first ? '' : ','}${this.listingPrefix(route)},"last_activity":"${this.iso(route)}"}`;
       first = false;
     }
     return `${out}}`;

@@ -80,10 +80,17 @@ export class RouteStore {
     return false;
   }
 
+  /**
+   * The file's text: what JSON.stringify of { [path]: SavedRoute } gives, but put together from each route's cached
+   * entry, so a save during a burst of adds serialises only the routes that are new since the last one.
+   */
   private snapshot(): string {
-    const out: Record<string, SavedRoute> = {};
-    for (const r of this.table.entries()) out[r.path] = { target: r.target, data: r.data, last_activity: r.lastActivity };
-    return JSON.stringify(out);
+    let out = '{';
+    for (const r of this.table.entries()) {
+      if (r.savedPrefix === '') r.savedPrefix = `${JSON.stringify(r.path)}:{"target":${JSON.stringify(r.target)},"data":${JSON.stringify(r.data)},"last_activity":`;
+      out += `${out.length > 1 ? ',' : ''}${r.savedPrefix}${JSON.stringify(r.lastActivity)}}`;
+    }
+    return `${out}}`;
   }
 
   /** Writes the table if it changed since the last write; one write at a time, the latest state wins. */

@@ -34,6 +34,21 @@ describe('proxy route store', () => {
     await store.close();
   });
 
+  it('writes the same JSON as a plain JSON.stringify of the saved routes', async () => {
+    const file = path.join(dir, 'format.json');
+    const table = new RouteTable();
+    const store = new RouteStore(file, table, log, { activityEveryMs: 0 });
+    table.set('/', 'http://127.0.0.1:1', { hub: true }, 1);
+    table.set('/user/zoë "q"', 'https://[::1]:8443/base', { user: 'zoë', nested: { a: [1, null, 'x\n'] }, server_name: '' }, 1_700_000_000_123);
+    await store.save();
+    table.get('/')!.lastActivity = 2;
+    table.set('/later', 'http://127.0.0.1:2', {}, 3);
+    await store.close();
+    const expected: Record<string, unknown> = {};
+    for (const r of table.entries()) expected[r.path] = { target: r.target, data: r.data, last_activity: r.lastActivity };
+    assert.equal(fs.readFileSync(file, 'utf8'), JSON.stringify(expected));
+  });
+
   it('writes deletions and activity on close', async () => {
     const file = path.join(dir, 'close.json');
     const table = new RouteTable();
