@@ -12,6 +12,8 @@ interface SavedRoute {
 export interface RouteStoreOptions {
   /** Quiet time after a change before writing (ms). */
   delayMs?: number;
+  /** Longest a change waits for quiet before it is written anyway (ms). */
+  maxDelayMs?: number;
   /** How often traffic-only changes (last_activity) are written (ms; 0 = never). */
   activityEveryMs?: number;
 }
@@ -28,10 +30,14 @@ export class RouteStore {
   private savedAt = 0;
   private writing: Promise<void> | null = null;
   private readonly delayMs: number;
+  private readonly maxDelayMs: number;
+  /** When the oldest unsaved change was made. */
+  private firstChangeAt = 0;
   private readonly tmpFile: string;
 
   constructor(private readonly file: string, private readonly table: RouteTable, private readonly log: Logger, options: RouteStoreOptions = {}) {
     this.delayMs = options.delayMs ?? 200;
+    this.maxDelayMs = options.maxDelayMs ?? 1000;
     this.tmpFile = `${file}.${process.pid}.tmp`;
     const every = options.activityEveryMs ?? 60_000;
     if (every > 0) {
@@ -65,11 +71,22 @@ export class RouteStore {
     return count;
   }
 
-  /** Called after every change; the write happens once things settle. */
+  /** Called after every change (so it must stay cheap); the write happens once things settle. */
   changed(): void {
     if (this.timer) return;
+    this.firstChangeAt = Date.now();
+    this.wait();
+  }
+
+  /**
+   * One timer per quiet period, not one per change: when it fires and the table moved meanwhile (a burst of adds),
+   * it waits another delayMs, up to maxDelayMs in all; a burst is written once, after it ends.
+   */
+  private wait(): void {
+    const version = this.table.version;
     this.timer = setTimeout(() => {
       this.timer = null;
+      if (this.table.version !== version && Date.now() - this.firstChangeAt + this.delayMs <= this.maxDelayMs) return this.wait();
       void this.save();
     }, this.delayMs);
     this.timer.unref();

@@ -34,6 +34,28 @@ describe('proxy route store', () => {
     await store.close();
   });
 
+  it('writes a burst of changes once it settles, and a long one at the latest maxDelayMs after it began', async () => {
+    const file = path.join(dir, 'burst.json');
+    const table = new RouteTable();
+    const store = new RouteStore(file, table, log, { delayMs: 100, maxDelayMs: 600, activityEveryMs: 0 });
+    const burst = async (ms: number, from: number) => {
+      const end = Date.now() + ms;
+      for (let i = from; Date.now() < end; i++) {
+        table.set(`/b${i}`, 'http://127.0.0.1:1', {});
+        store.changed();
+        await sleep(5);
+      }
+    };
+    await burst(300, 0);
+    assert.equal(fs.existsSync(file), false, 'not written while changes keep coming');
+    await sleep(250);
+    assert.equal(Object.keys(JSON.parse(fs.readFileSync(file, 'utf8'))).length, table.size, 'written once they stop');
+    fs.rmSync(file);
+    await burst(1000, 100_000);
+    assert.ok(fs.existsSync(file), 'a burst longer than maxDelayMs is written while it lasts');
+    await store.close();
+  });
+
   it('writes the same JSON as a plain JSON.stringify of the saved routes', async () => {
     const file = path.join(dir, 'format.json');
     const table = new RouteTable();
