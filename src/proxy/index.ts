@@ -7,7 +7,7 @@ import { DataPlane } from './data-plane.ts';
 import { selfCheck } from './http1.ts';
 import { idleCollector } from './idle-gc.ts';
 import { RouteTable } from './route-table.ts';
-import { createRoutesApiHandler } from './routes-api.ts';
+import { createRoutesApiServer } from './routes-api.ts';
 import { RouteStore } from './store.ts';
 
 export interface ProxyOptions {
@@ -82,8 +82,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     ? tls.createServer({ ...readTls(), handshakeTimeout: headersTimeoutMs }, plane.serve).on('tlsClientError', (_err, socket) => socket.destroy())
     : net.createServer(plane.serve);
 
-  const api = http.createServer(createRoutesApiHandler({ table, token: options.authToken, log, onChange: () => store?.changed() }));
-  api.headersTimeout = 10_000;
+  // The routes API on its own lean HTTP/1.1 server (routes-api.ts): the hub adds thousands of routes at a time.
+  const api = createRoutesApiServer({ table, token: options.authToken, log, onChange: () => store?.changed(), headersTimeoutMs: 10_000 });
 
   let redirect: http.Server | undefined;
   const port = await listen(pub, options.port, options.ip);

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import net from 'node:net';
 import type { Logger } from '../log/index.ts';
 import { Http1Parser, type MessageHead } from './http1.ts';
@@ -127,60 +127,6 @@ export class RoutesApi {
     this.options.log.debug({ route: routePath, target }, 'route added');
     return CREATED;
   }
-}
-
-/** Writes a reply through node:http. */
-function send(res: ServerResponse, r: ApiReply): void {
-  if (r.status === 405) res.setHeader('Allow', ALLOWED);
-  if (r.body === undefined) {
-    res.writeHead(r.status, { 'Content-Length': 0 });
-    return void res.end();
-  }
-  const length = typeof r.body === 'string' ? Buffer.byteLength(r.body) : r.body.length;
-  res.writeHead(r.status, { 'Content-Type': 'application/json', 'Content-Length': length });
-  res.end(r.body);
-}
-
-/** 413, and the connection is closed rather than drained. */
-function tooLarge(req: IncomingMessage, res: ServerResponse): void {
-  res.setHeader('Connection', 'close');
-  res.once('finish', () => req.socket?.destroy());
-  send(res, TOO_LARGE);
-}
-
-/**
- * Reads a request body of at most MAX_BODY bytes as raw chunks: no stream decoder, the text is decoded once at the
- * end (which also keeps multi-byte characters split across chunks intact). The listeners are anonymous on purpose:
- * tsx's keep-names wrapper costs a defineProperty for every named closure made per request.
- */
-function readBody(req: IncomingMessage, res: ServerResponse, done: (text: string) => void): void {
-  if (Number(req.headers['content-length']) > MAX_BODY) return tooLarge(req, res);
-  let first: Buffer | null = null;
-  let chunks: Buffer[] | null = null;
-  let size = 0;
-  req.on('data', (chunk: Buffer) => {
-    if (size > MAX_BODY) return; // answered already
-    size += chunk.length;
-    if (size > MAX_BODY) return tooLarge(req, res);
-    if (first === null) first = chunk;
-    else (chunks ??= [first]).push(chunk);
-  });
-  req.on('end', () => {
-    if (size <= MAX_BODY) done(chunks ? Buffer.concat(chunks).toString('utf8') : first ? first.toString('utf8') : '');
-  });
-}
-
-/** The API as a node:http request listener. */
-export function createRoutesApiHandler(options: RoutesApiOptions) {
-  const api = new RoutesApi(options);
-  return (req: IncomingMessage, res: ServerResponse): void => {
-    // Auth first: an unauthenticated caller learns nothing, not even whether its JSON parses.
-    if (!api.authorized(req.headers.authorization)) return send(res, FORBIDDEN);
-    const method = req.method ?? 'GET';
-    const url = req.url ?? '/';
-    if (method !== 'POST') return send(res, api.handle(method, url, ''));
-    readBody(req, res, (text) => send(res, api.handle(method, url, text)));
-  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
