@@ -244,6 +244,14 @@ function forward(from: net.Socket, to: net.Socket, onChunk?: () => void): void {
   from.on('end', () => to.end());
 }
 
+/** Writes a body chunk as is, or as one chunk of a chunked body; false when the socket's buffer is full. */
+function writeFramed(socket: net.Socket, chunk: Buffer, chunked: boolean): boolean {
+  if (!chunked) return socket.write(chunk);
+  socket.write(`${chunk.length.toString(16)}\r\n`);
+  socket.write(chunk);
+  return socket.write('\r\n');
+}
+
 function upgradeHeader(headers: string[]): string {
   for (let i = 0; i < headers.length; i += 2) if (headers[i].toLowerCase() === 'upgrade') return headers[i + 1];
   return 'websocket';
@@ -368,15 +376,7 @@ class ClientConnection {
 
   private writeBody(ex: Exchange, chunk: Buffer): void {
     const up = ex.upstream!.socket;
-    let more: boolean;
-    if (ex.chunkedUp) {
-      up.write(`${chunk.length.toString(16)}\r\n`);
-      up.write(chunk);
-      more = up.write('\r\n');
-    } else {
-      more = up.write(chunk);
-    }
-    if (!more && !this.pausedForBackend) {
+    if (!writeFramed(up, chunk, ex.chunkedUp) && !this.pausedForBackend) {
       // A slow backend: stop reading the client until it catches up.
       this.pausedForBackend = true;
       this.socket.pause();
@@ -509,15 +509,7 @@ class ResponseRelay implements UpstreamListener {
 
   onBody(chunk: Buffer): void {
     const client = this.clientSocket;
-    let more: boolean;
-    if (this.ex.chunkedDown) {
-      client.write(`${chunk.length.toString(16)}\r\n`);
-      client.write(chunk);
-      more = client.write('\r\n');
-    } else {
-      more = client.write(chunk);
-    }
-    if (!more && !this.waitingForDrain) {
+    if (!writeFramed(client, chunk, this.ex.chunkedDown) && !this.waitingForDrain) {
       // A slow client: stop reading the backend until it catches up.
       this.waitingForDrain = true;
       this.conn.socket.pause();
