@@ -12,9 +12,10 @@
  *   (direct, pipe, CHP, plasma, direct, …) so background load hits all alike; the median round (by req/s) is reported.
  * - websocket echo: this process keeps 50 websockets (the `ws` package), each with 8 64-byte messages in flight.
  * - routes: 10,000 POSTs at 10 in flight (JupyterHub's own limit) over keep-alive; then GET /api/routes, 30 times.
- * - RSS: /proc/<pid>/status of the proxy process, warm (after the phases above), then after --rss-requests
- *   requests (wrk in 10-s slices until the count is reached) and --ws-conns websockets opened and closed, and again
- *   after 15 s idle.
+ * - RSS: /proc/<pid>/status of the proxy process, warm (after the phases above and 15 s idle, so the reading is
+ *   at rest, as the last one is), then after --rss-requests requests (wrk in 10-s slices until the count is reached)
+ *   and --ws-conns websockets opened and closed, and again after 15 s idle. Both ends at rest: comparing a reading
+ *   taken mid-garbage with one taken after collection would measure the collector's timing, not a leak.
  * Not a test: nothing here asserts a time.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -247,6 +248,7 @@ async function main(): Promise<void> {
 
   console.log(`# RSS: ${fmt(RSS_REQUESTS)} requests (CHP: ${fmt(CHP_RSS_REQUESTS)}) and ${fmt(WS_CONNS)} websockets opened and closed, per proxy …`);
   for (const t of proxies) {
+    await new Promise((r) => setTimeout(r, 15_000));
     results[t.name].rssWarm = rssMb(t.pid!);
     let sent = 0;
     const goal = t.name === 'chp' ? CHP_RSS_REQUESTS : RSS_REQUESTS;
