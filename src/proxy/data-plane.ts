@@ -1,16 +1,13 @@
+import { STATUS_CODES } from 'node:http';
 import net from 'node:net';
-import tls from 'node:tls';
 import type { Logger } from '../log/index.ts';
 import { Http1Parser, type MessageHead } from './http1.ts';
 import type { Route, RouteTable } from './route-table.ts';
-import { UpstreamPool, type UpstreamConnection, type UpstreamListener } from './upstream-pool.ts';
+import { connectTo, UpstreamPool, type UpstreamConnection, type UpstreamListener } from './upstream-pool.ts';
 
 /** Headers that describe one hop, not the message; never forwarded. Framing headers are rewritten, not copied. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'http2-settings', 'transfer-encoding']);
-const REASONS: Record<number, string> = {
-  400: 'Bad Request', 404: 'Not Found', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error', 501: 'Not Implemented', 503: 'Service Unavailable',
-};
+const reason = (code: number) => STATUS_CODES[code] ?? 'Error';
 
 export interface DataPlaneOptions {
   table: RouteTable;
@@ -37,6 +34,8 @@ export interface DataPlaneOptions {
 interface Exchange {
   head: MessageHead;
   route: Route | undefined;
+  /** The request's forwarded header lines (X-Forwarded-* and custom headers included). */
+  headerText: string;
   /** The request head as sent to the backend (kept for the one retry). */
   upstreamHead: string;
   hasBody: boolean;
@@ -98,10 +97,6 @@ export class DataPlane {
     clearInterval(this.sweeper);
     for (const conn of this.connections) conn.socket.destroy();
     this.pool.close();
-  }
-
-  get openConnections(): number {
-    return this.connections.size;
   }
 
   /** The route for a request target; null for a malformed %-escape (a 400, not a crash). */
@@ -175,7 +170,6 @@ export class DataPlane {
 
   /** CHP's error behaviour: the error target renders the page (status kept); plain text without one. */
   async errorPage(code: number, url: string): Promise<{ head: string; body: Buffer }> {
-    const reason = REASONS[code] ?? 'Error';
     if (this.options.errorTarget) {
       try {
         const page = await fetch(`${this.options.errorTarget.replace(/\/$/, '')}/${code}?url=${encodeURIComponent(url)}`, { signal: AbortSignal.timeout(5000) });
@@ -187,14 +181,14 @@ export class DataPlane {
         // the hub is down too: plain text
       }
     }
-    return { head: 'Content-Type: text/plain; charset=utf-8\r\n', body: Buffer.from(reason) };
+    return { head: 'Content-Type: text/plain; charset=utf-8\r\n', body: Buffer.from(reason(code)) };
   }
 
   /** Websockets: the upgrade request is replayed to the backend and both sockets are piped, byte for byte. */
   upgrade(head: MessageHead, socket: net.Socket, rest: Buffer): void {
     this.options.onTraffic?.();
     const refuse = (code: number) => {
-      if (socket.writable) socket.end(`HTTP/1.1 ${code} ${REASONS[code] ?? 'Error'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      if (socket.writable) socket.end(`HTTP/1.1 ${code} ${reason(code)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       else socket.destroy();
     };
     const route = this.matchRoute(head.url);
@@ -202,20 +196,15 @@ export class DataPlane {
     if (!route) return refuse(404);
     // Hold whatever the client sends until the backend is there to take it.
     socket.pause();
-    const target = route.targetUrl;
-    const secure = target.protocol === 'https:' || target.protocol === 'wss:';
-    const port = Number(target.port || (secure ? 443 : 80));
-    const host = target.hostname.replace(/^\[|\]$/g, '');
-    const backend = secure ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host }) : net.connect({ host, port });
+    const endpoint = this.pool.endpoint(route.targetUrl);
+    const backend = connectTo(endpoint);
     const { text } = this.forwardHeaders(head.headers, socket.remoteAddress ?? '', this.options.scheme === 'https' ? 'wss' : 'ws');
     const upgradeTo = upgradeHeader(head.headers);
     let connected = false;
-    backend.once(secure ? 'secureConnect' : 'connect', () => {
+    backend.once(endpoint.secure ? 'secureConnect' : 'connect', () => {
       connected = true;
       backend.write(`${head.method} ${this.upstreamPath(route, head.url)} HTTP/1.1\r\n${text}Connection: Upgrade\r\nUpgrade: ${upgradeTo}\r\n\r\n`, 'latin1');
       if (rest.length) backend.write(rest);
-      backend.setNoDelay(true);
-      socket.setNoDelay(true);
       socket.setTimeout(0);
       forward(socket, backend, () => this.options.table.touch(route)); // messages from the client are use of the server
       forward(backend, socket);
@@ -312,7 +301,7 @@ class ClientConnection {
   private badRequest(err: Error & { code?: string }): void {
     if (this.active || this.queue.length || !this.socket.writable) return void this.socket.destroy();
     const code = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW' ? 413 : 400;
-    this.socket.end(`HTTP/1.1 ${code} ${REASONS[code]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    this.socket.end(`HTTP/1.1 ${code} ${reason(code)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   }
 
   private onHead(head: MessageHead): void {
@@ -326,23 +315,22 @@ class ClientConnection {
     const plane = this.plane;
     const { text, hasBody, chunked, expectContinue } = plane.forwardHeaders(head.headers, this.socket.remoteAddress ?? '', plane.options.scheme);
     const ex: Exchange = {
-      head, route: undefined, upstreamHead: '', hasBody, chunkedUp: chunked, buffered: null, requestDone: false,
+      head, route: undefined, headerText: text, upstreamHead: '', hasBody, chunkedUp: chunked, buffered: null, requestDone: false,
       upstream: null, retried: false, response: 'none', status: 0, chunkedDown: false, isHead: head.method === 'HEAD',
       closeAfter: !head.keepAlive, expectContinue: expectContinue && hasBody,
     };
     this.parsing = ex;
     if (this.active) {
       // Pipelined: wait for the one ahead; stop reading until then so buffering stays bounded.
-      ex.upstreamHead = text;
       ex.buffered = [];
       this.queue.push(ex);
       this.socket.pause();
       return;
     }
-    this.start(ex, text);
+    this.start(ex);
   }
 
-  private start(ex: Exchange, headerText: string): void {
+  private start(ex: Exchange): void {
     const plane = this.plane;
     this.active = ex;
     plane.options.onTraffic?.();
@@ -356,7 +344,7 @@ class ClientConnection {
     if (route === null) return void this.respondError(ex, 400);
     if (!route) return void this.respondError(ex, 404);
     ex.route = route;
-    ex.upstreamHead = `${head.method} ${plane.upstreamPath(route, head.url)} HTTP/1.1\r\n${headerText}${ex.chunkedUp ? 'Transfer-Encoding: chunked\r\n' : ''}\r\n`;
+    ex.upstreamHead = `${head.method} ${plane.upstreamPath(route, head.url)} HTTP/1.1\r\n${ex.headerText}${ex.chunkedUp ? 'Transfer-Encoding: chunked\r\n' : ''}\r\n`;
     this.send(ex, buffered);
   }
 
@@ -411,7 +399,7 @@ class ClientConnection {
     ex.response = 'done';
     const close = ex.closeAfter ? 'Connection: close\r\n' : ex.head.versionMinor === 0 ? 'Connection: keep-alive\r\n' : '';
     this.socket.cork();
-    this.socket.write(`HTTP/1.1 ${code} ${REASONS[code] ?? 'OK'}\r\n${headerText}Content-Length: ${body.length}\r\n${close}\r\n`, 'latin1');
+    this.socket.write(`HTTP/1.1 ${code} ${reason(code)}\r\n${headerText}Content-Length: ${body.length}\r\n${close}\r\n`, 'latin1');
     if (!ex.isHead) this.socket.write(body);
     this.socket.uncork();
     if (ex.requestDone) this.finish(ex);
@@ -431,9 +419,7 @@ class ClientConnection {
     if (ex.closeAfter) return void this.socket.end();
     const next = this.queue.shift();
     if (next) {
-      const headerText = next.upstreamHead;
-      next.upstreamHead = '';
-      this.start(next, headerText);
+      this.start(next);
       if (!this.queue.length && !this.pausedForBackend) this.socket.resume();
       return;
     }

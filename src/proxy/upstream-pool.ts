@@ -13,7 +13,14 @@ export interface UpstreamListener {
   readonly clientSocket: net.Socket;
 }
 
-interface Endpoint { key: string; host: string; port: number; secure: boolean }
+export interface Endpoint { key: string; host: string; port: number; secure: boolean }
+
+/** A new connection to a backend (TLS for https/wss targets); used for pooled requests and for websockets. */
+export function connectTo({ host, port, secure }: Endpoint): net.Socket {
+  const socket = secure ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host }) : net.connect({ host, port });
+  socket.setNoDelay(true);
+  return socket;
+}
 
 /** One keep-alive connection to a backend; serves one exchange at a time. */
 export class UpstreamConnection {
@@ -28,9 +35,7 @@ export class UpstreamConnection {
   private interim = false;
 
   constructor(readonly endpoint: Endpoint, private readonly pool: UpstreamPool) {
-    const { host, port, secure } = endpoint;
-    this.socket = secure ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host }) : net.connect({ host, port });
-    this.socket.setNoDelay(true);
+    this.socket = connectTo(endpoint);
     this.parser = new Http1Parser('response', {
       onHead: (head) => {
         if (head.status < 200 && head.status !== 101) {
@@ -92,7 +97,8 @@ export class UpstreamPool {
 
   constructor(private readonly options: { keepAliveMs: number; maxIdlePerOrigin: number }) {}
 
-  private endpoint(url: URL): Endpoint {
+  /** Where a target URL points, parsed once per URL object. */
+  endpoint(url: URL): Endpoint {
     let e = this.endpoints.get(url);
     if (!e) {
       const secure = url.protocol === 'https:' || url.protocol === 'wss:';
