@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import net from 'node:net';
 import type { Logger } from '../log/index.ts';
+import { closingAnswer, ConnectionSweep, malformedRequestStatus } from './connections.ts';
 import { Http1Parser, type MessageHead } from './http1.ts';
 import type { Route, RouteTable } from './route-table.ts';
 import { connectTo, UpstreamPool, type UpstreamConnection, type UpstreamListener } from './upstream-pool.ts';
@@ -71,31 +72,24 @@ export class DataPlane {
   private readonly pool: UpstreamPool;
   private readonly customHeaderNames: Set<string>;
   private readonly customHeaderText: string;
-  private readonly connections = new Set<ClientConnection>();
-  private readonly sweeper: NodeJS.Timeout;
+  private readonly connections: ConnectionSweep<ClientConnection>;
 
   constructor(readonly options: DataPlaneOptions) {
     this.customHeaderNames = new Set((options.customHeaders ?? []).map(([name]) => name.toLowerCase()));
     this.customHeaderText = (options.customHeaders ?? []).map(([name, value]) => `${name}: ${value}\r\n`).join('');
     this.pool = new UpstreamPool({ keepAliveMs: 30_000, maxIdlePerOrigin: 512 });
-    // One sweep for every connection's header deadline, instead of a timer per request.
-    this.sweeper = setInterval(() => {
-      const now = Date.now();
-      for (const conn of this.connections) if (conn.deadline && now > conn.deadline) conn.socket.destroy();
-    }, Math.max(100, Math.min(1000, options.headersTimeoutMs / 4)));
-    this.sweeper.unref();
+    // Cuts connections whose request headers are late.
+    this.connections = new ConnectionSweep(Math.max(100, Math.min(1000, options.headersTimeoutMs / 4)), (conn, now) => conn.deadline !== 0 && now > conn.deadline);
   }
 
   /** Takes over a new client connection (plain or TLS). */
   serve = (socket: net.Socket): void => {
-    const conn = new ClientConnection(this, socket);
-    this.connections.add(conn);
-    socket.once('close', () => this.connections.delete(conn));
+    this.connections.add(new ClientConnection(this, socket));
   };
 
   close(): void {
-    clearInterval(this.sweeper);
-    for (const conn of this.connections) conn.socket.destroy();
+    this.connections.stop();
+    this.connections.destroyAll();
     this.pool.close();
   }
 
@@ -188,7 +182,7 @@ export class DataPlane {
   upgrade(head: MessageHead, socket: net.Socket, rest: Buffer): void {
     this.options.onTraffic?.();
     const refuse = (code: number) => {
-      if (socket.writable) socket.end(`HTTP/1.1 ${code} ${reason(code)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      if (socket.writable) socket.end(closingAnswer(code));
       else socket.destroy();
     };
     const route = this.matchRoute(head.url);
@@ -206,7 +200,8 @@ export class DataPlane {
       backend.write(`${head.method} ${this.upstreamPath(route, head.url)} HTTP/1.1\r\n${text}Connection: Upgrade\r\nUpgrade: ${upgradeTo}\r\n\r\n`, 'latin1');
       if (rest.length) backend.write(rest);
       socket.setTimeout(0);
-      forward(socket, backend, () => this.options.table.touch(route)); // messages from the client are use of the server
+      // Messages from the client are use of the server, and traffic for the idle collector.
+      forward(socket, backend, () => { this.options.table.touch(route); this.options.onTraffic?.(); });
       forward(backend, socket);
       socket.resume();
     });
@@ -300,8 +295,7 @@ class ClientConnection {
 
   private badRequest(err: Error & { code?: string }): void {
     if (this.active || this.queue.length || !this.socket.writable) return void this.socket.destroy();
-    const code = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW' ? 413 : 400;
-    this.socket.end(`HTTP/1.1 ${code} ${reason(code)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    this.socket.end(closingAnswer(malformedRequestStatus(err)));
   }
 
   private onHead(head: MessageHead): void {

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import net from 'node:net';
 import type { Logger } from '../log/index.ts';
+import { closingAnswer, ConnectionSweep, malformedRequestStatus } from './connections.ts';
 import { Http1Parser, type MessageHead } from './http1.ts';
 import { normalizeRoutePath, type RouteTable } from './route-table.ts';
 
@@ -15,6 +16,8 @@ export interface RoutesApiOptions {
   token: string | null;
   log: Logger;
   onChange(): void;
+  /** Called on every authorized request (the idle collector counts it as traffic). */
+  onRequest?(): void;
 }
 
 /** An answer of the API, independent of the HTTP server that carries it. */
@@ -68,6 +71,7 @@ export class RoutesApi {
   /** Answers an authorized request; `body` is the request body as text (only POST reads it). */
   handle(method: string, url: string, body: string): ApiReply {
     const { table, log } = this.options;
+    this.options.onRequest?.();
     try {
       // Split by hand, as CHP does: no dot-segment resolution, and cheaper than a URL object per call.
       const q = url.indexOf('?');
@@ -199,8 +203,7 @@ class ApiConnection {
     if (typeof ret !== 'number' && !this.done) {
       // As node:http answers a malformed request.
       this.done = true;
-      const status = ret.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-      this.socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`, 'latin1');
+      this.socket.end(closingAnswer(malformedRequestStatus(ret)), 'latin1');
     }
   }
 
@@ -300,8 +303,7 @@ class ApiConnection {
  * second rather than timers per request.
  */
 export class RoutesApiServer extends net.Server {
-  private readonly clients = new Set<ApiConnection>();
-  private sweeper: NodeJS.Timeout | null = null;
+  private readonly clients: ConnectionSweep<ApiConnection>;
 
   constructor(options: RoutesApiServerOptions) {
     super({ noDelay: true });
@@ -310,34 +312,21 @@ export class RoutesApiServer extends net.Server {
     const headersMs = options.headersTimeoutMs ?? 60_000;
     const requestMs = options.requestTimeoutMs ?? 300_000;
     const keepAliveHeader = `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(keepAliveMs / 1000)}\r\n\r\n`;
+    this.clients = new ConnectionSweep<ApiConnection>(Math.min(1000, keepAliveMs), (c, now) => {
+      // A reply still being written (a big listing to a slow reader) gets the whole-request time, not the idle time.
+      const limit = c.state === HEAD ? headersMs : c.state === IDLE && c.socket.writableLength === 0 ? keepAliveMs : requestMs;
+      return now - c.since > limit;
+    });
     this.on('connection', (socket: net.Socket) => {
       const conn = new ApiConnection(socket, api, keepAliveHeader);
-      this.clients.add(conn);
-      socket.once('close', () => {
-        this.clients.delete(conn);
-        conn.close();
-      });
+      this.clients.add(conn, () => conn.close());
     });
-    this.on('listening', () => {
-      this.sweeper = setInterval(() => {
-        const now = Date.now();
-        for (const c of this.clients) {
-          // A reply still being written (a big listing to a slow reader) gets the whole-request time, not the idle time.
-          const limit = c.state === HEAD ? headersMs : c.state === IDLE && c.socket.writableLength === 0 ? keepAliveMs : requestMs;
-          if (now - c.since > limit) c.socket.destroy();
-        }
-      }, Math.min(1000, keepAliveMs));
-      this.sweeper.unref();
-    });
-    this.on('close', () => {
-      if (this.sweeper) clearInterval(this.sweeper);
-      this.sweeper = null;
-    });
+    this.on('close', () => this.clients.stop());
   }
 
   /** As http.Server's: drops every connection, idle or not. */
   closeAllConnections(): void {
-    for (const c of this.clients) c.socket.destroy();
+    this.clients.destroyAll();
   }
 }
 
