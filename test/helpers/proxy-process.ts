@@ -14,6 +14,17 @@ export class ProxyProcess {
 
   constructor(private readonly extraArgs: string[] = [], private readonly env: NodeJS.ProcessEnv = {}) {}
 
+  /** Starts a proxy with these flags, runs `fn` with it and stops it, whatever `fn` does. */
+  static async using<T>(args: string[], fn: (proxy: ProxyProcess) => Promise<T>): Promise<T> {
+    const proxy = new ProxyProcess(args);
+    await proxy.start();
+    try {
+      return await fn(proxy);
+    } finally {
+      await proxy.stop();
+    }
+  }
+
   get url() { return `http://127.0.0.1:${this.port}`; }
   get apiUrl() { return `http://127.0.0.1:${this.apiPort}`; }
 

@@ -59,9 +59,7 @@ describe('plasma proxy behaviour', () => {
   // Issue 3, item 3.
   it('comes back after being killed with all 100 routes, with no hub running', async () => {
     const routesFile = path.join(dir, 'routes.json');
-    const proxy = new ProxyProcess(['--routes-file', routesFile]);
-    await proxy.start();
-    try {
+    await ProxyProcess.using(['--routes-file', routesFile], async (proxy) => {
       for (let i = 0; i < 100; i++) {
         assert.equal((await proxy.api('POST', `/user/pt-u${i}`, { target: i % 2 ? a.url : b.url, user: `pt-u${i}` })).status, 201);
       }
@@ -79,24 +77,18 @@ describe('plasma proxy behaviour', () => {
       assert.equal(answers.filter(Boolean).length, 100, 'every route answers, from the right backend');
       const listed = (await proxy.api('GET', '')).json;
       assert.equal(listed['/user/pt-u7'].user, 'pt-u7', 'route data survives');
-    } finally {
-      await proxy.stop();
-    }
+    });
   });
 
   it('writes routes added just before SIGTERM, so a restart still has them', async () => {
     const routesFile = path.join(dir, 'term-routes.json');
-    const proxy = new ProxyProcess(['--routes-file', routesFile]);
-    await proxy.start();
-    try {
+    await ProxyProcess.using(['--routes-file', routesFile], async (proxy) => {
       assert.equal((await proxy.api('POST', '/user/pt-term', { target: a.url, user: 'pt-term' })).status, 201);
       await proxy.stop('SIGTERM'); // well inside the debounce window
       assert.equal(JSON.parse(fs.readFileSync(routesFile, 'utf8'))['/user/pt-term'].target, a.url);
       await proxy.start({ port: proxy.port, apiPort: proxy.apiPort });
       assert.equal((await fetch(`${proxy.url}/user/pt-term/x`)).status, 200);
-    } finally {
-      await proxy.stop();
-    }
+    });
   });
 
   it('keeps backend connections alive across requests, and adds --custom-header', async () => {
@@ -152,9 +144,7 @@ describe('plasma proxy behaviour', () => {
     fs.copyFileSync(first.key, key);
     fs.copyFileSync(first.cert, cert);
     const redirectPort = await freeLoopbackPort();
-    const proxy = new ProxyProcess(['--ssl-key', key, '--ssl-cert', cert, '--redirect-port', String(redirectPort)]);
-    await proxy.start();
-    try {
+    await ProxyProcess.using(['--ssl-key', key, '--ssl-cert', cert, '--redirect-port', String(redirectPort)], async (proxy) => {
       assert.equal((await proxy.api('POST', '/secure', { target: a.url })).status, 201);
       const base = `https://127.0.0.1:${proxy.port}`;
       const keepAlive = new https.Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
@@ -177,15 +167,11 @@ describe('plasma proxy behaviour', () => {
       const fresh = await httpsGet(`${base}/secure/z`);
       assert.equal(fresh.cn, 'plasma-second', 'new connections get the new certificate');
       keepAlive.destroy();
-    } finally {
-      await proxy.stop();
-    }
+    });
   });
 
   it('cuts clients that never finish their headers, and keeps serving others', async () => {
-    const proxy = new ProxyProcess(['--headers-timeout', '1000']);
-    await proxy.start();
-    try {
+    await ProxyProcess.using(['--headers-timeout', '1000'], async (proxy) => {
       assert.equal((await proxy.api('POST', '/', { target: a.url })).status, 201);
       const slow = await Promise.all(Array.from({ length: 50 }, () => new Promise<net.Socket>((resolve) => {
         const s = net.connect(proxy.port, '127.0.0.1', () => {
@@ -201,15 +187,11 @@ describe('plasma proxy behaviour', () => {
       await Promise.race([Promise.all(closed), new Promise((_, rej) => setTimeout(() => rej(new Error('slow clients were not cut')), 10_000))]);
       console.log(`# 50 stalled clients cut after ${Date.now() - t0} ms (headers timeout 1000 ms)`);
       assert.equal((await fetch(`${proxy.url}/after`)).status, 200);
-    } finally {
-      await proxy.stop();
-    }
+    });
   });
 
   it('routes correctly among 10,000 routes', async () => {
-    const proxy = new ProxyProcess();
-    await proxy.start();
-    try {
+    await ProxyProcess.using([], async (proxy) => {
       const t0 = Date.now();
       const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
       const post = (i: number) => new Promise<number>((resolve, reject) => {
@@ -237,8 +219,6 @@ describe('plasma proxy behaviour', () => {
       assert.equal((await proxy.api('DELETE', '/user/u10')).status, 204);
       assert.equal((await fetch(`${proxy.url}/user/u10/x`)).status, 404);
       assert.equal((await fetch(`${proxy.url}/user/u1/x`)).status, 200);
-    } finally {
-      await proxy.stop();
-    }
+    });
   });
 });

@@ -26,25 +26,19 @@ function runSuite(proxy: ProxyProcess, errorPort?: number): Promise<string> {
 describe('configurable-http-proxy conformance', () => {
   /** Runs the suite against a fresh `plasma proxy` and expects every one of `checks` to pass. */
   async function passesAll(checks: number, errorPort?: number): Promise<void> {
-    const proxy = new ProxyProcess(errorPort ? ['--error-target', `http://127.0.0.1:${errorPort}`] : []);
-    await proxy.start();
-    try {
+    await ProxyProcess.using(errorPort ? ['--error-target', `http://127.0.0.1:${errorPort}`] : [], async (proxy) => {
       const out = await runSuite(proxy, errorPort);
       assert.deepEqual(out.split('\n').filter((l) => l.startsWith('not ok')), []);
       assert.equal(out.trim().split('\n').at(-1), `${checks} passed, 0 failed`);
       assert.doesNotMatch(proxy.output, /uncaught error/, 'the proxy hit no internal error during the suite');
-    } finally {
-      await proxy.stop();
-    }
+    });
   }
 
   it('passes every check with --error-target (119 checks)', async () => passesAll(119, await freeLoopbackPort()));
   it('passes every check without an error target (114 checks)', async () => passesAll(114));
 
   it('does better than CHP where the suite does not assert', async () => {
-    const proxy = new ProxyProcess();
-    await proxy.start();
-    try {
+    await ProxyProcess.using([], async (proxy) => {
       const backend = await import('node:http').then((http) => http.createServer((_q, s) => s.end('ok')));
       await new Promise<void>((r) => backend.listen(0, '127.0.0.1', () => r()));
       const port = (backend.address() as { port: number }).port;
@@ -60,8 +54,6 @@ describe('configurable-http-proxy conformance', () => {
       assert.equal((await proxy.api('POST', '/pt-bad', { target: 'not a url' })).status, 400);
       assert.equal((await fetch(`${proxy.url}/pt-keep/%E0%A4%A`)).status, 400, 'a malformed escape is a 400, not a 500');
       backend.close();
-    } finally {
-      await proxy.stop();
-    }
+    });
   });
 });
