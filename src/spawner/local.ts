@@ -17,16 +17,50 @@ interface LocalState extends SpawnerState {
 
 const ENV_KEEP = ['PATH', 'PYTHONPATH', 'LANG', 'LC_ALL', 'VIRTUAL_ENV', 'CONDA_ROOT', 'CONDA_DEFAULT_ENV'];
 
-export async function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** The first port the kernel hands out for outgoing connections (Linux default 32768). */
+function ephemeralPortStart(): number {
+  try {
+    const first = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(first) && first > 2048 ? first : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/** Ports handed out lately: two callers asking before either listens must not get the same one. */
+const handedOut = new Set<number>();
+
+function listenOnce(port: number): Promise<number | null> {
+  return new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
+    server.once('error', () => resolve(null));
+    server.listen(port, '127.0.0.1', () => {
+      const { port: bound } = server.address() as net.AddressInfo;
+      server.close(() => resolve(bound));
     });
   });
+}
+
+/**
+ * A loopback port that is free now, for a server that will listen on it shortly. It comes from just below the
+ * kernel's ephemeral range: a port from inside it (what listening on port 0 gives) can be taken in the meantime by any
+ * outgoing connection, and a proxy opening backend connections makes many (seen as EADDRINUSE in CI).
+ */
+export async function freeLoopbackPort(): Promise<number> {
+  const top = ephemeralPortStart();
+  const bottom = Math.max(1024, top - 12_000);
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const candidate = bottom + Math.floor(Math.random() * (top - bottom));
+    if (handedOut.has(candidate)) continue;
+    handedOut.add(candidate); // reserved before the check, so concurrent callers skip it
+    if (handedOut.size > 2000) handedOut.delete(handedOut.values().next().value!);
+    if ((await listenOnce(candidate)) !== null) return candidate;
+    handedOut.delete(candidate);
+  }
+  const port = await listenOnce(0);
+  if (port === null) throw new Error('no free loopback port');
+  return port;
 }
 
 /** Reads /proc/<pid>/stat: the start time, or null if the process is gone or a zombie. */
