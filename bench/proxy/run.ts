@@ -10,7 +10,7 @@
  * How it measures, on a 2-core machine where everything shares the CPU:
  * - small GETs: wrk, 1 thread, 50 connections, `--seconds` per round; targets interleaved round by round
  *   (direct, pipe, CHP, plasma, direct, …) so background load hits all alike; the median round (by req/s) is reported.
- * - websocket echo: this process keeps 50 websockets (the `ws` package), each with 8 64-byte messages in flight.
+ * - websocket echo: a client process keeps 50 websockets (the `ws` package), each with 8 64-byte messages in flight.
  * - routes: 10,000 POSTs at 10 in flight (JupyterHub's own limit) over keep-alive; then GET /api/routes, 30 times.
  * - RSS: /proc/<pid>/status of the proxy process, warm (after the phases above and 15 s idle, so the reading is
  *   at rest, as the last one is), then after --rss-requests requests (wrk in 10-s slices until the count is reached)
@@ -112,29 +112,13 @@ async function wrk(url: string, seconds: number): Promise<{ rps: number; p99: nu
   return { rps, p99, requests };
 }
 
-/** Echo rate with `window` messages in flight per socket, so it measures throughput rather than round-trip time. */
+/**
+ * Echo rate with `window` messages in flight per socket, so it measures throughput rather than round-trip time. The
+ * client is its own process (bench/proxy/ws-echo-client.mjs, also used by ws-cpu.sh).
+ */
 async function wsEcho(url: string, seconds: number, connections = 50, window = 8): Promise<number> {
-  const payload = Buffer.alloc(64, 7);
-  let messages = 0;
-  const sockets = await Promise.all(Array.from({ length: connections }, () => new Promise<WebSocket>((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
-    ws.once('open', () => resolve(ws));
-    ws.once('error', reject);
-  })));
-  let running = true;
-  const started = performance.now();
-  for (const ws of sockets) {
-    ws.on('message', () => {
-      messages++;
-      if (running) ws.send(payload);
-    });
-    for (let i = 0; i < window; i++) ws.send(payload);
-  }
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  running = false;
-  const elapsed = (performance.now() - started) / 1000;
-  for (const ws of sockets) ws.terminate();
-  return messages / elapsed;
+  const { stdout } = await run(process.execPath, [path.join(REPO, 'bench/proxy/ws-echo-client.mjs'), url, String(seconds), String(connections), String(window)]);
+  return Number(stdout.trim());
 }
 
 async function wsOpenClose(url: string, total: number, batch = 100): Promise<number> {
