@@ -17,14 +17,18 @@ interface LocalState extends SpawnerState {
 
 const ENV_KEEP = ['PATH', 'PYTHONPATH', 'LANG', 'LC_ALL', 'VIRTUAL_ENV', 'CONDA_ROOT', 'CONDA_DEFAULT_ENV'];
 
-/** The first port the kernel hands out for outgoing connections (Linux default 32768). */
+let ephemeralStart: number | undefined;
+/** The first port the kernel hands out for outgoing connections (Linux default 32768), read once. */
 function ephemeralPortStart(): number {
-  try {
-    const first = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
-    return Number.isInteger(first) && first > 2048 ? first : 32768;
-  } catch {
-    return 32768;
+  if (ephemeralStart === undefined) {
+    try {
+      const first = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+      ephemeralStart = Number.isInteger(first) && first > 2048 ? first : 32768;
+    } catch {
+      ephemeralStart = 32768;
+    }
   }
+  return ephemeralStart;
 }
 
 /** Ports handed out lately: two callers asking before either listens must not get the same one. */
