@@ -1,4 +1,5 @@
--- wrk script (run with -t1): the connections POST new routes (/user/bench-w<n>) until ROUTES of them answered 201
+-- wrk script (run with -t1): the connections POST new routes (/user/<PREFIX><n>, PREFIX defaults to bench-w) until
+-- ROUTES of them answered 201
 -- (a few more may be in flight then),
 -- then prints the wall time since the first request was sent. wrk's own clock runs for -d regardless,
 -- so run.ts stops wrk as soon as this line appears.
@@ -16,6 +17,7 @@ end
 local limit = tonumber(os.getenv("ROUTES") or "10000")
 local token = os.getenv("TOKEN") or ""
 local backend = os.getenv("BACKEND") or "http://127.0.0.1:1"
+local prefix = os.getenv("PREFIX") or "bench-w"
 local sent, done, started, failed, other = 0, 0, nil, 0, ""
 
 
@@ -23,10 +25,10 @@ request = function()
   if started == nil then started = now() end
   if done >= limit then
     -- Past the goal (wrk is about to be stopped): read a route instead of adding more.
-    return wrk.format("GET", "/api/routes/user/bench-w" .. sent, { ["Authorization"] = "token " .. token })
+    return wrk.format("GET", "/api/routes/user/" .. prefix .. sent, { ["Authorization"] = "token " .. token })
   end
   sent = sent + 1
-  local name = "bench-w" .. sent
+  local name = prefix .. sent
   local body = '{"user":"' .. name .. '","server_name":"","target":"' .. backend .. '","jupyterhub":true}'
   return wrk.format("POST", "/api/routes/user/" .. name, {
     ["Authorization"] = "token " .. token, ["Content-Type"] = "application/json",
