@@ -179,6 +179,8 @@ function rssMb(pid: number): number {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** Each round's figure over the mean of the direct rounds just before and after it (direct has one round more). */
+const againstDirect = (xs: number[], direct: number[]) => xs.map((x, r) => x / ((direct[r] + direct[r + 1]) / 2));
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '–');
 
 async function main(): Promise<void> {
@@ -226,7 +228,7 @@ async function main(): Promise<void> {
     results[t.name].p99 = mid.p99;
     let paired = '';
     if (t.name !== 'direct') {
-      const ratios = own.map((x, r) => x.rps / ((http_.direct[r].rps + http_.direct[r + 1].rps) / 2));
+      const ratios = againstDirect(own.map((x) => x.rps), http_.direct.map((x) => x.rps));
       results[t.name].rpsRatio = median(ratios);
       paired = ` (× the direct rounds around each: ${ratios.map((x) => fmt(x, 2)).join(' | ')})`;
       if (t.name === 'plasma') {
@@ -248,7 +250,7 @@ async function main(): Promise<void> {
   ws_.direct.push(await wsEcho(wsUrl(targets[0]), SECONDS));
   for (const t of targets) {
     results[t.name].ws = median(t.name === 'direct' ? ws_.direct.slice(0, ROUNDS) : ws_[t.name]);
-    const paired = ws_[t.name].map((x, r) => x / ((ws_.direct[r] + ws_.direct[r + 1]) / 2));
+    const paired = againstDirect(ws_[t.name], ws_.direct);
     if (t.name !== 'direct') results[t.name].wsRatio = median(paired);
     console.log(`#   ${t.name}: ${ws_[t.name].map((x) => fmt(x)).join(' | ')} msg/s${t.name === 'direct' ? '' : ` (× the direct rounds around each: ${paired.map((x) => fmt(x, 2)).join(' | ')})`}`);
   }
