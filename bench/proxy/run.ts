@@ -6,6 +6,8 @@
  *
  * A fourth contender, "byte pipe" (bench/proxy/pipe.mjs), forwards TCP bytes without parsing anything: no proxy in
  * Node can beat it, so it shows how much of the gap to `direct` is the machine's (kernel, sockets, 2 shared cores).
+ * For the route adds, bench/proxy/bare-api.mjs plays that part: a bare node:http server that parses each POST's JSON
+ * and answers 201. The same wrk bursts against it show what a minimal routes API in Node takes on this machine.
  *
  * How it measures, on a 2-core machine where everything shares the CPU:
  * - small GETs: wrk, 1 thread, 50 connections, `--seconds` per round; targets interleaved round by round
@@ -13,9 +15,10 @@
  *   and ratios are medians of per-round ratios (against the direct rounds around each, and CHP's p99 in the round).
  * - websocket echo: a client process keeps 50 websockets (the `ws` package), each with 8 64-byte messages in flight;
  *   each round's ratio is taken against the direct rounds before and after it, and the median ratio is reported.
- * - routes: 10,000 POSTs from wrk at 10 in flight (JupyterHub's own limit) over keep-alive, after a first burst that
- *   warms proxy and client and is removed again; then GET /api/routes from wrk on one connection for 3 s (median),
- *   and from a Node client for comparison.
+ * - routes: bursts of 10,000 POSTs from wrk at 10 in flight (JupyterHub's own limit) over keep-alive, after a first
+ *   burst that warms API and client and is removed again; `--rounds` timed bursts, interleaved with the other APIs,
+ *   median reported; then GET /api/routes from wrk on one connection for 3 s (median), and from a Node client for
+ *   comparison.
  * - RSS: /proc/<pid>/status of the proxy process, warm (after the phases above and 15 s idle, so the reading is
  *   at rest, as the last one is), then after --rss-requests requests (wrk in 10-s slices until the count is reached)
  *   and --ws-conns websockets opened and closed, and again after 15 s and 60 s idle. Both ends at rest: comparing a reading
@@ -51,7 +54,7 @@ const WS_CONNS = Number(values['ws-conns']);
 const ROUTES = Number(values.routes);
 const TOKEN = 'bench-proxy-token-0123456789abcdef';
 
-interface Target { name: 'direct' | 'pipe' | 'chp' | 'plasma'; url: string; apiUrl?: string; pid?: number; }
+interface Target { name: 'direct' | 'pipe' | 'chp' | 'plasma' | 'bare'; url: string; apiUrl?: string; pid?: number; }
 const children: ChildProcess[] = [];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'plasma-bench-proxy-'));
 
@@ -190,9 +193,11 @@ async function main(): Promise<void> {
   await start(process.execPath, [path.join(REPO, 'bench/proxy/backend.mjs'), String(bePort)], {}, (o) => o.includes('listening'));
   const backend = `http://127.0.0.1:${bePort}`;
 
-  const [chpPort, chpApi, plPort, plApi, pipePort] = [await freeLoopbackPort(), await freeLoopbackPort(), await freeLoopbackPort(), await freeLoopbackPort(), await freeLoopbackPort()];
+  const [chpPort, chpApi, plPort, plApi, pipePort, barePort] = [await freeLoopbackPort(), await freeLoopbackPort(), await freeLoopbackPort(), await freeLoopbackPort(), await freeLoopbackPort(), await freeLoopbackPort()];
   await start(process.execPath, [path.join(REPO, 'bench/proxy/pipe.mjs'), String(pipePort), String(bePort)], {}, (o) => o.includes('listening'));
   const proxyEnv = { CONFIGPROXY_AUTH_TOKEN: TOKEN };
+  await start(process.execPath, [path.join(REPO, 'bench/proxy/bare-api.mjs'), String(barePort)], proxyEnv, (o) => o.includes('listening'));
+  const bare: Target = { name: 'bare', url: '', apiUrl: `http://127.0.0.1:${barePort}` };
   const flags = (p: number, a: number) => ['--ip', '127.0.0.1', '--port', String(p), '--api-ip', '127.0.0.1', '--api-port', String(a), '--log-level', 'warn'];
   const chp = spawn('/usr/bin/configurable-http-proxy', flags(chpPort, chpApi), { env: { ...process.env, ...proxyEnv, NODE_PATH: '/usr/share/nodejs' }, stdio: 'ignore' });
   const plasma = spawn(process.execPath, [path.join(REPO, 'bin/plasma.mjs'), 'proxy', ...flags(plPort, plApi), '--routes-file', path.join(tmp, 'routes.json')],
@@ -212,7 +217,7 @@ async function main(): Promise<void> {
     if (added.status !== 201) throw new Error(`${t.name}: adding a route gave ${added.status}`);
   }
   const path0 = '/user/bench/api/status';
-  const results: Record<string, Record<string, number>> = { direct: {}, pipe: {}, chp: {}, plasma: {} };
+  const results: Record<string, Record<string, number>> = { direct: {}, pipe: {}, chp: {}, plasma: {}, bare: {} };
 
   console.log('# small GETs (wrk -t1 -c50) …');
   for (const t of targets) await wrk(`${t.url}${path0}`, 2); // warm up JITs and pools
@@ -255,26 +260,46 @@ async function main(): Promise<void> {
     console.log(`#   ${t.name}: ${ws_[t.name].map((x) => fmt(x)).join(' | ')} msg/s${t.name === 'direct' ? '' : ` (× the direct rounds around each: ${paired.map((x) => fmt(x, 2)).join(' | ')})`}`);
   }
 
-  console.log(`# ${ROUTES} route adds (wrk, 10 connections, like JupyterHub's 10 in flight), then GET /api/routes …`);
-  for (const t of proxies) {
-    // A long-running proxy's API code is warm, and so is the client: a first burst of the same adds (other names)
-    // runs and is removed again, so the timed burst adds 10,000 new routes to a warm proxy. The first burst's time
-    // is printed too.
+  console.log(`# ${ROUTES} route adds (wrk, 10 connections, like JupyterHub's 10 in flight), ${ROUNDS} timed bursts each, then GET /api/routes …`);
+  const apiTargets = [bare, ...proxies];
+  // A long-running proxy's API code is warm, and so is the client: a first burst of the same adds (other names) runs
+  // and is removed again, so each timed burst adds 10,000 new routes to a warm API. Timed bursts go round by round
+  // (bare, CHP, plasma, bare, …) so the host's drift hits all alike; each but the last is removed again, so every
+  // burst starts from the same table and the listing below is measured at 10,000 routes.
+  for (const t of apiTargets) {
     results[t.name].addRoutesFirst = await addRoutesWithWrk(t, backend, 'warm-w');
     await removeRoutes(t, 'warm-w', ROUTES + 20); // (a few more than ROUTES may have been in flight)
-    results[t.name].addRoutes = await addRoutesWithWrk(t, backend);
-    const listing = await api(t, 'GET', '');
-    if (Object.keys(JSON.parse(listing.body)).length < ROUTES) throw new Error(`${t.name}: routes missing`);
-    // The listing's latency from wrk on one keep-alive connection (a C client, so the proxy is what is measured); a
-    // Node client's own parsing of 1.5 MB is shown beside it.
-    results[t.name].listRoutes = await listingLatencyWithWrk(t);
-    const times: number[] = [];
-    for (let i = 0; i < 33; i++) {
-      const t1 = performance.now();
-      await api(t, 'GET', '');
-      if (i >= 3) times.push(performance.now() - t1);
+  }
+  const adds: Record<string, number[]> = { bare: [], chp: [], plasma: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const t of apiTargets) {
+      adds[t.name].push(await addRoutesWithWrk(t, backend, `bench-w${r}-`));
+      if (r < ROUNDS - 1) await removeRoutes(t, `bench-w${r}-`, ROUTES + 20);
     }
-    console.log(`#   ${t.name}: first burst ${fmt(results[t.name].addRoutesFirst, 3)} s, timed burst ${fmt(results[t.name].addRoutes, 3)} s; listing median ${fmt(results[t.name].listRoutes, 2)} ms (wrk), ${fmt(median(times), 2)} ms (Node client, its parsing included)`);
+  }
+  for (const t of apiTargets) {
+    results[t.name].addRoutes = median(adds[t.name]);
+    // Against the bare node:http API's burst of the same round.
+    const paired = adds[t.name].map((x, r) => x / adds.bare[r]);
+    results[t.name].addVsBare = median(paired);
+    if (t.name === 'plasma') results.plasma.addVsChp = median(adds.plasma.map((x, r) => x / adds.chp[r]));
+    let line = `#   ${t.name === 'bare' ? 'bare node:http' : t.name}: first burst ${fmt(results[t.name].addRoutesFirst, 3)} s, timed bursts ${adds[t.name].map((x) => fmt(x, 3)).join(' | ')} s`;
+    if (t !== bare) line += ` (× bare node:http's round: ${paired.map((x) => fmt(x, 2)).join(' | ')})`;
+    if (t !== bare) {
+      const listing = await api(t, 'GET', '');
+      if (Object.keys(JSON.parse(listing.body)).length < ROUTES) throw new Error(`${t.name}: routes missing`);
+      // The listing's latency from wrk on one keep-alive connection (a C client, so the proxy is what is measured); a
+      // Node client's own parsing of 1.5 MB is shown beside it.
+      results[t.name].listRoutes = await listingLatencyWithWrk(t);
+      const times: number[] = [];
+      for (let i = 0; i < 33; i++) {
+        const t1 = performance.now();
+        await api(t, 'GET', '');
+        if (i >= 3) times.push(performance.now() - t1);
+      }
+      line += `; listing median ${fmt(results[t.name].listRoutes, 2)} ms (wrk), ${fmt(median(times), 2)} ms (Node client, its parsing included)`;
+    }
+    console.log(line);
   }
 
   console.log(`# RSS: ${fmt(RSS_REQUESTS)} requests (CHP: ${fmt(CHP_RSS_REQUESTS)}) and ${fmt(WS_CONNS)} websockets opened and closed, per proxy …`);
@@ -298,19 +323,19 @@ async function main(): Promise<void> {
     console.log(`#   ${t.name}: ${fmt(sent)} requests in ${fmt((performance.now() - t0) / 1000)} s, ${failed} websocket failures; RSS ${fmt(results[t.name].rssWarm, 1)} → ${fmt(results[t.name].rssAfter, 1)} → ${fmt(results[t.name].rssIdle, 1)} → ${fmt(results[t.name].rssIdle60, 1)} MB`);
   }
 
-  const d = results.direct, b = results.pipe, c = results.chp, p = results.plasma;
+  const d = results.direct, b = results.pipe, c = results.chp, p = results.plasma, f = results.bare;
   const rows: [string, string, string, string, string, string, string, string][] = [
     ['small GET throughput (req/s; × direct paired by round)', fmt(d.rps), `${fmt(b.rps)} (${fmt(b.rpsRatio, 2)}×)`, `${fmt(c.rps)} (${fmt(c.rpsRatio, 2)}×)`, fmt(p.rps), `${fmt(p.rpsRatio, 2)}×`, `${fmt(p.rps / c.rps, 1)}×`, '≥ 0.4× direct'],
     ['small GET p99 (ms; × CHP paired by round)', fmt(d.p99, 2), fmt(b.p99, 2), fmt(c.p99, 2), fmt(p.p99, 2), `${fmt(p.p99 / d.p99, 1)}×`, `${fmt(p.p99Ratio, 2)}×`, '≤ 0.2× CHP'],
     ['websocket echo (msg/s; × direct paired by round)', fmt(d.ws), `${fmt(b.ws)} (${fmt(b.wsRatio, 2)}×)`, `${fmt(c.ws)} (${fmt(c.wsRatio, 2)}×)`, fmt(p.ws), `${fmt(p.wsRatio, 2)}×`, `${fmt(p.ws / c.ws, 1)}×`, '≥ 0.8× direct'],
-    [`add ${fmt(ROUTES)} routes (s)`, '', '', fmt(c.addRoutes, 3), fmt(p.addRoutes, 3), '', `${fmt(p.addRoutes / c.addRoutes, 2)}×`, '≤ 0.3 s'],
+    [`add ${fmt(ROUTES)} routes (s, median burst)`, '', `${fmt(f.addRoutes, 3)} (bare node:http)`, fmt(c.addRoutes, 3), `${fmt(p.addRoutes, 3)} (${fmt(p.addVsBare, 2)}× bare)`, '', `${fmt(p.addVsChp, 2)}×`, '≤ 0.3 s'],
     [`GET /api/routes at ${fmt(ROUTES)} (ms, wrk median)`, '', '', fmt(c.listRoutes, 2), fmt(p.listRoutes, 2), '', `${fmt(p.listRoutes / c.listRoutes, 2)}×`, '≤ 3 ms'],
     ['RSS warm (MB)', '', '', fmt(c.rssWarm, 1), fmt(p.rssWarm, 1), '', '', ''],
     ['RSS after load (MB)', '', '', fmt(c.rssAfter, 1), fmt(p.rssAfter, 1), '', '', ''],
     ['RSS after 15 s idle (MB, × warm)', '', '', `${fmt(c.rssIdle, 1)} (${fmt(c.rssIdle / c.rssWarm, 2)}×)`, `${fmt(p.rssIdle, 1)} (${fmt(p.rssIdle / p.rssWarm, 2)}×)`, '', '', '≤ 1.1× warm'],
     ['RSS after 60 s idle (MB, × warm)', '', '', `${fmt(c.rssIdle60, 1)} (${fmt(c.rssIdle60 / c.rssWarm, 2)}×)`, `${fmt(p.rssIdle60, 1)} (${fmt(p.rssIdle60 / p.rssWarm, 2)}×)`, '', '', '≤ 1.1× warm'],
   ];
-  const header: typeof rows[number] = ['metric', 'direct', 'byte pipe (ceiling)', 'CHP 4.5.3', 'plasma', 'plasma/direct', 'plasma/CHP', 'target'];
+  const header: typeof rows[number] = ['metric', 'direct', 'Node reference: byte pipe; bare API', 'CHP 4.5.3', 'plasma', 'plasma/direct', 'plasma/CHP', 'target'];
   const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => r[i].length)));
   const line = (r: string[]) => `| ${r.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |`;
   console.log();
