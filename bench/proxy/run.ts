@@ -284,8 +284,8 @@ async function main(): Promise<void> {
     results[t.name].addVsBare = median(paired);
     if (t.name === 'plasma') results.plasma.addVsChp = median(adds.plasma.map((x, r) => x / adds.chp[r]));
     let line = `#   ${t.name === 'bare' ? 'bare node:http' : t.name}: first burst ${fmt(results[t.name].addRoutesFirst, 3)} s, timed bursts ${adds[t.name].map((x) => fmt(x, 3)).join(' | ')} s`;
-    if (t !== bare) line += ` (× bare node:http's round: ${paired.map((x) => fmt(x, 2)).join(' | ')})`;
     if (t !== bare) {
+      line += ` (× bare node:http's round: ${paired.map((x) => fmt(x, 2)).join(' | ')})`;
       const listing = await api(t, 'GET', '');
       if (Object.keys(JSON.parse(listing.body)).length < ROUTES) throw new Error(`${t.name}: routes missing`);
       // The listing's latency from wrk on one keep-alive connection (a C client, so the proxy is what is measured); a
