@@ -65,7 +65,6 @@ export const spawnerSchema = z.strictObject({
   docker: z.strictObject({
     network: z.enum(['host', 'plasma']).default('plasma'),
     network_name: z.string().default('plasma'),
-    default_image: z.string().optional(),
     memory_limit: z.string().regex(/^\d+(\.\d+)?[KMGT]?$/i, 'a size such as 2G or 512M').default('2G'),
     cpu_limit: z.number().positive().default(2),
     shared_data_path: z.string().default('/srv/data'),
@@ -80,11 +79,57 @@ export const spawnerSchema = z.strictObject({
   }).prefault({}),
 });
 
+const groupName = z.string().regex(/^[a-z_][a-z0-9_.-]{0,31}$/, 'a UNIX group name such as students');
+
+export const environmentsSchema = z.strictObject({
+  /** UNIX groups that environments can be granted to (tljh-plasma's plasma.groups); empty = every hub group. */
+  groups: z.array(groupName).default([]),
+  /** Members of these groups may add, rebuild and remove environments (not change permissions). */
+  builder_groups: z.array(groupName).default([]),
+  /** Local folders whose git repositories may be built from a path or file:// URL; nothing else on disk is. */
+  local_roots: z.array(z.string().startsWith('/', 'an absolute path')).default([]),
+  /** Environment a server gets when the start names none (else: the user's only allowed one). */
+  default: z.string().optional(),
+  /** Image every environment without a Dockerfile is built on (made by `plasma image bootstrap`). */
+  base_image: z.string().default('plasma/base:latest'),
+  /** Environment images are named <image_prefix><name>:<ref>. */
+  image_prefix: z.string().regex(/^([a-z0-9][a-z0-9._-]*\/)*$/, 'empty, or a repository path ending in "/" such as plasma-env/').default('plasma-env/'),
+  /** Docker network of builds: Docker's default (bridge), or host. */
+  build_network: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a Docker network name such as default or host').default('default'),
+  /** Builds that run at once; the rest wait in the queue. */
+  concurrency: z.number().int().min(1).max(8).default(1),
+  /** Package index for requirements.txt and Pipfile (passed to the build as PIP_INDEX_URL). */
+  pip_index_url: z.url({ protocol: /^https?$/ }).optional(),
+  /** Debian mirror for apt.txt and the R packages, replacing the base image's. */
+  apt_mirror: z.url({ protocol: /^https?$/ }).optional(),
+  /** environment.yml needs conda, which Debian does not ship: an image with conda or mamba to build those on. */
+  conda: z.strictObject({
+    base_image: z.string().min(1),
+    /** The conda (or mamba) executable inside that image. */
+    executable: z.string().startsWith('/', 'an absolute path').default('/srv/conda/bin/mamba'),
+  }).optional(),
+  /** Project.toml needs Julia, which Debian 12 does not ship: a Debian package that provides it (e.g. from a backports mirror). */
+  julia_apt_package: z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, 'a Debian package name').optional(),
+  /** Seconds a git fetch may take. */
+  fetch_timeout: z.number().int().positive().default(300),
+  /** Seconds a Docker build may take before it is stopped and marked failed. */
+  build_timeout: z.number().int().positive().default(3600),
+  /** Largest repository Plasma fetches and sends to Docker, in MiB. */
+  max_repo_mb: z.number().int().positive().default(2048),
+  /** What a build keeps of its log: the first and the last this many KiB. */
+  log_head_kb: z.number().int().positive().default(64),
+  log_tail_kb: z.number().int().positive().default(256),
+}).superRefine((value, ctx) => {
+  const dup = value.builder_groups.filter((g, i, all) => all.indexOf(g) !== i);
+  if (dup.length) ctx.addIssue({ code: 'custom', path: ['builder_groups'], message: `${dup[0]} is listed twice` });
+});
+
 export const configSchema = z.strictObject({
   hub: hubSchema.prefault({}),
   proxy: proxySchema.prefault({}),
   auth: authSchema.prefault({}),
   spawner: spawnerSchema.prefault({}),
+  environments: environmentsSchema.prefault({}),
   culler: z.strictObject({
     enabled: z.boolean().default(true),
     timeout: z.number().int().positive().default(3600),

@@ -56,21 +56,49 @@ const WELCOME_NOTEBOOK = {
   nbformat_minor: 5,
 };
 
+/** Bumped whenever the recipe below changes, so `plasma image bootstrap` rebuilds an older base. */
+export const BASE_RECIPE_VERSION = '2';
+export const NOTEBOOK_USER = { name: 'jovyan', uid: 1100 };
+/** Where an environment's Python packages go (Debian's PEP 668 forbids pip in the system Python). */
+export const VENV_DIR = '/srv/venv';
+
 function dockerfile(root: string): string {
+  const { name, uid } = NOTEBOOK_USER;
   return `FROM ${root}
 # Only Debian packages: the image builds wherever a Debian mirror is reachable.
 RUN apt-get update \\
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \\
-      jupyterhub python3-notebook python3-ipykernel ca-certificates locales less procps \\
+      jupyterhub python3-notebook python3-ipykernel python3-venv ca-certificates locales less procps \\
  && sed -i 's/^# *en_US.UTF-8/en_US.UTF-8/' /etc/locale.gen && locale-gen \\
  && rm -rf /var/lib/apt/lists/*
 ENV LANG=en_US.UTF-8 SHELL=/bin/bash
+# The notebook user environments are built as (repo2docker's NB_USER); servers run as each student's own uid.
+RUN useradd -m -u ${uid} -U -s /bin/bash ${name}
+# A virtual environment over Debian's packages: requirements.txt installs here, and the server and its
+# kernel run from it, so what an environment adds is importable in notebooks.
+RUN python3 -m venv --system-site-packages ${VENV_DIR} \\
+ && printf '#!${VENV_DIR}/bin/python3\\nimport sys\\nfrom jupyterhub.singleuser import main\\nsys.exit(main())\\n' > ${VENV_DIR}/bin/jupyterhub-singleuser \\
+ && chmod 755 ${VENV_DIR}/bin/jupyterhub-singleuser \\
+ && mkdir -p /usr/local/share/jupyter/kernels/python3 \\
+ && printf '{"argv": ["${VENV_DIR}/bin/python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": "Python 3 (ipykernel)", "language": "python"}\\n' > /usr/local/share/jupyter/kernels/python3/kernel.json \\
+ && chown -R ${name}:${name} ${VENV_DIR}
+ENV VIRTUAL_ENV=${VENV_DIR} PATH=${VENV_DIR}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # Starter content copied (never over the user's own files) into each user's environment folder.
-COPY jovyan/ /home/jovyan/
-RUN chmod -R a+rX /home/jovyan
-LABEL plasma.environment.name="base" plasma.environment.display_name="Python 3 (Debian)" plasma.base="true"
+COPY --chown=${name}:${name} jovyan/ /home/${name}/
+RUN chmod -R a+rX /home/${name}
+LABEL plasma.base="true" plasma.base.version="${BASE_RECIPE_VERSION}"
 CMD ["jupyterhub-singleuser"]
 `;
+}
+
+async function imageLabel(image: string, label: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    const child = spawn('docker', ['image', 'inspect', '--format', `{{ index .Config.Labels "${label}" }}`, image], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.on('exit', (code) => resolve(code === 0 ? out.trim() : null));
+    child.on('error', () => resolve(null));
+  });
 }
 
 export async function bootstrapImages(options: BootstrapOptions = {}): Promise<{ root: string; base: string; built: string[] }> {
@@ -97,7 +125,8 @@ export async function bootstrapImages(options: BootstrapOptions = {}): Promise<{
     }
   }
 
-  if (!options.force && built.length === 0 && (await imageExists(base))) {
+  const baseVersion = await imageLabel(base, 'plasma.base.version');
+  if (!options.force && built.length === 0 && baseVersion === BASE_RECIPE_VERSION) {
     say(`[2/2] ${base} exists, skipping (use --force to rebuild)`);
   } else {
     const context = fs.mkdtempSync(path.join(os.tmpdir(), 'plasma-base-'));
@@ -106,7 +135,8 @@ export async function bootstrapImages(options: BootstrapOptions = {}): Promise<{
       fs.mkdirSync(path.join(context, 'jovyan'));
       fs.writeFileSync(path.join(context, 'jovyan', 'Welcome.ipynb'), JSON.stringify(WELCOME_NOTEBOOK, null, 1));
       fs.writeFileSync(path.join(context, 'jovyan', 'README.md'), '# Your environment folder\n\nFiles here persist on the server.\n');
-      say(`[2/2] building ${base} (jupyterhub-singleuser, notebook, ipykernel from Debian)`);
+      const why = baseVersion === null ? '' : ` (replacing recipe ${baseVersion || '1'} with ${BASE_RECIPE_VERSION})`;
+      say(`[2/2] building ${base}${why}: jupyterhub-singleuser, notebook, ipykernel from Debian, a venv in ${VENV_DIR}`);
       await run('docker', ['build', '--network', 'host', '--progress', 'plain', '-t', base, context], {
         progress: (l) => /^#\d+ (\[|DONE|naming)/.test(l) && say(`      ${l}`),
       }).catch(async (err) => {

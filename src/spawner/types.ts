@@ -17,6 +17,19 @@ export interface SpawnUser {
   groups: string[];
 }
 
+/** The environment a server runs in, resolved and permission-checked by the hub before the spawner sees it. */
+export interface SpawnEnvironment {
+  name: string;
+  displayName: string;
+  /** The image to run (a tag or an id). */
+  image: string;
+  /** The folder in the user's home the server works in (validated: one path segment). */
+  folder: string;
+  /** Limits from the environment; the spawner's defaults apply where unset. */
+  memory?: string;
+  cpu?: number;
+}
+
 export interface SpawnContext {
   user: SpawnUser;
   /** '' for the default server. */
@@ -29,8 +42,10 @@ export interface SpawnContext {
    * address in JUPYTERHUB_API_URL / JUPYTERHUB_ACTIVITY_URL when its servers reach the hub differently.
    */
   env: Record<string, string>;
-  /** Options the user chose (e.g. { image: 'plasma-test/base:latest' }), already validated by the hub. */
+  /** Options the user chose (e.g. { environment: 'intro' }), already validated by the hub. */
   userOptions: Record<string, unknown>;
+  /** Set when the hub resolved an environment for this start (container spawners need one). */
+  environment?: SpawnEnvironment;
   /** State saved by an earlier start of the same server, if any. */
   previousState: SpawnerState | null;
   /** Persist state as soon as something exists (container created, process forked) so a crash leaves no orphan. */

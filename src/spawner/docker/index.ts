@@ -6,7 +6,7 @@ import type { Logger } from '../../log/index.ts';
 import { groupsOfUser, lookupGroup, lookupUser } from '../../system/users.ts';
 import { freeLoopbackPort } from '../local.ts';
 import { SpawnError, type ManagedServer, type PollResult, type SpawnContext, type Spawner, type SpawnerState, type StartedServer } from '../types.ts';
-import { containerName, environmentFolder, parseMemory } from './naming.ts';
+import { containerName, parseMemory } from './naming.ts';
 
 interface DockerState extends SpawnerState {
   id: string;
@@ -14,6 +14,18 @@ interface DockerState extends SpawnerState {
 }
 
 const CONTAINER_PORT = 8888;
+
+/**
+ * Seeds the environment folder from the image (no-clobber: the user's files win), runs the repository's
+ * `start` script when the image has one (repo2docker's R2D_ENTRYPOINT, which must exec its arguments),
+ * then becomes the server. No user input is in this script: the folder comes in through the environment.
+ */
+const START_SCRIPT = [
+  'cp -Rn /home/jovyan/. "$PLASMA_ENV_DIR"/ 2>/dev/null',
+  'cd "$PLASMA_ENV_DIR" || exit 1',
+  'if [ -n "$R2D_ENTRYPOINT" ] && [ -x "$R2D_ENTRYPOINT" ]; then exec "$R2D_ENTRYPOINT" "$@"; fi',
+  'exec "$@"',
+].join('\n');
 const LABEL = 'plasma.managed';
 
 /** Docker's own errors carry statusCode; a socket error means the daemon is not there. */
@@ -71,21 +83,18 @@ export class DockerSpawner implements Spawner {
   }
 
   async start(ctx: SpawnContext): Promise<StartedServer> {
-    const image = typeof ctx.userOptions.image === 'string' && ctx.userOptions.image ? ctx.userOptions.image : this.d.default_image;
-    if (!image) throw new SpawnError('no environment chosen and no spawner.docker.default_image configured', 400);
-    if (!/^[a-z0-9][a-z0-9._\/-]*(:[A-Za-z0-9_.-]+)?$/.test(image)) throw new SpawnError(`invalid environment name ${JSON.stringify(image)}`, 400);
-
-    ctx.progress({ progress: 15, message: `Preparing environment ${image}` });
-    const info = await this.call('inspecting the image', async () => {
+    const environment = ctx.environment;
+    if (!environment) throw new SpawnError('no environment chosen: start the server with {"environment": "<name>"}', 400);
+    const { image, folder } = environment;
+    ctx.progress({ progress: 15, message: `Preparing environment ${environment.displayName}` });
+    await this.call('inspecting the image', async () => {
       try {
         return await this.docker.getImage(image).inspect();
       } catch (err) {
-        if (statusOf(err) === 404) throw new SpawnError(`environment ${image} is not built`, 400);
+        if (statusOf(err) === 404) throw new SpawnError(`environment ${environment.name} is not built`, 400);
         throw err;
       }
     });
-    const labels = (info.Config?.Labels ?? {}) as Record<string, string>;
-    const folder = environmentFolder(image, labels);
 
     const account = await lookupUser(ctx.user.name);
     if (!account) throw new SpawnError(`${ctx.user.name} has no system account on this server`, 400);
@@ -94,10 +103,10 @@ export class DockerSpawner implements Spawner {
     const workDir = this.prepareFolder(home, folder, account.uid, account.gid);
     const extraGroups = await this.groupIds(ctx.user.name, account.gid);
 
-    // Per-environment limits (image labels, as tljh-repo2docker writes them) override the defaults.
-    const memory = labels['plasma.mem_limit'] || labels['tljh_repo2docker.mem_limit'] || this.d.memory_limit;
-    const cpus = Number(labels['plasma.cpu_limit'] || labels['tljh_repo2docker.cpu_limit'] || this.d.cpu_limit);
-    if (!(cpus > 0)) throw new SpawnError(`environment ${image} has an invalid CPU limit`, 500);
+    // Per-environment limits override the spawner's defaults.
+    const memory = environment.memory || this.d.memory_limit;
+    const cpus = environment.cpu ?? this.d.cpu_limit;
+    if (!(cpus > 0)) throw new SpawnError(`environment ${environment.name} has an invalid CPU limit`, 500);
 
     await this.call('preparing the network', () => this.ensureNetwork());
     const hostNetwork = this.d.network === 'host';
@@ -117,6 +126,10 @@ export class DockerSpawner implements Spawner {
       NB_GID: String(account.gid),
       USER_IMAGE: folder,
       PLASMA_ENV_DIR: workDir,
+      // One folder per environment (Plasma's layout): its Jupyter settings and pip --user installs stay in it.
+      JUPYTER_CONFIG_DIR: path.join(workDir, '.jupyter'),
+      JUPYTER_DATA_DIR: path.join(workDir, '.local/share/jupyter'),
+      PYTHONUSERBASE: path.join(workDir, '.local'),
       SHELL: '/bin/bash',
       MEM_LIMIT: String(parseMemory(memory)),
       CPU_LIMIT: String(cpus),
@@ -131,16 +144,14 @@ export class DockerSpawner implements Spawner {
       Image: image,
       User: `${account.uid}:${account.gid}`,
       WorkingDir: workDir,
-      // Seed the folder from the image (no-clobber: the user's files win), then become the server.
-      // No user input is in this script: the folder comes in through the environment.
-      Entrypoint: ['/bin/sh', '-c', 'cp -Rn /home/jovyan/. "$PLASMA_ENV_DIR"/ 2>/dev/null; exec "$@"', 'plasma-start'],
+      Entrypoint: ['/bin/sh', '-c', START_SCRIPT, 'plasma-start'],
       Cmd: [cmd, ...cmdArgs, ...this.d.args],
       Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
       Labels: {
         [LABEL]: 'true',
         'plasma.user': ctx.user.name,
         'plasma.server': ctx.serverName,
-        'plasma.environment': folder,
+        'plasma.environment': environment.name,
         'plasma.image': image,
       },
       ExposedPorts: hostNetwork ? undefined : { [`${CONTAINER_PORT}/tcp`]: {} },
