@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { HubContext } from './context.ts';
 import { ApiError, JUPYTERHUB_VERSION, sendError } from './http.ts';
+import { EnvironmentError } from '../environments/index.ts';
 import { registerActivityRoutes } from './routes/activity.ts';
+import { registerEnvironmentRoutes } from './routes/environments.ts';
 import { registerGroupRoutes } from './routes/groups.ts';
 import { registerHubRoutes } from './routes/hub.ts';
 import { registerServerRoutes } from './routes/servers.ts';
@@ -18,6 +20,7 @@ export async function registerApi(app: FastifyInstance, ctx: HubContext): Promis
     });
     api.setErrorHandler((err, req, reply) => {
       if (err instanceof ApiError) return sendError(reply, err.status, err.message);
+      if (err instanceof EnvironmentError) return sendError(reply, err.status, err.message, err.extra);
       const status = (err as { statusCode?: number }).statusCode;
       if (status && status >= 400 && status < 500) return sendError(reply, status, (err as Error).message);
       ctx.log.error({ err, url: req.url.split('?')[0] }, 'API error');
@@ -30,6 +33,7 @@ export async function registerApi(app: FastifyInstance, ctx: HubContext): Promis
     registerServerRoutes(api, ctx);
     registerTokenRoutes(api, ctx);
     registerGroupRoutes(api, ctx);
+    registerEnvironmentRoutes(api, ctx);
   }, { prefix: `${ctx.urls.baseUrl}hub/api` });
 }
 

@@ -9,7 +9,8 @@ header a{color:#fff;margin-left:1rem}
 main{max-width:44rem;margin:2rem auto;background:#fff;padding:1.5rem 2rem;border-radius:8px;box-shadow:0 1px 4px #0002}
 label{display:block;margin:.8rem 0 .2rem}input[type=text],input[type=password]{width:100%;padding:.5rem;box-sizing:border-box}
 button{margin-top:1rem;padding:.5rem 1.2rem;background:#2f6fde;color:#fff;border:0;border-radius:4px;cursor:pointer}
-button.secondary{background:#6b7280}.error{color:#b00020}table{width:100%;border-collapse:collapse}td,th{padding:.4rem;text-align:left;border-bottom:1px solid #e5e7eb}
+button.secondary{background:#6b7280}a.button{display:inline-block;padding:.5rem 1.2rem;background:#2f6fde;color:#fff;border-radius:4px;text-decoration:none}
+.envs td{vertical-align:top}.envs small{color:#555}.error{color:#b00020}table{width:100%;border-collapse:collapse}td,th{padding:.4rem;text-align:left;border-bottom:1px solid #e5e7eb}
 progress{width:100%}`;
 
 /** A whole page around `body` (already-escaped HTML). */

@@ -5,9 +5,9 @@ import {
 import { usernameProblem } from '../auth/index.ts';
 import { nowIso, type SessionRow, type UserRow } from '../db/index.ts';
 import type { HubContext } from '../api/context.ts';
-import { rawBody } from '../api/http.ts';
-import { ServerError } from '../hub/servers.ts';
 import { escapeHtml, page } from './html.ts';
+import { form } from './forms.ts';
+import { registerSpawnPages } from './spawn.ts';
 
 function isSecure(req: FastifyRequest): boolean {
   return String(req.headers['x-forwarded-proto'] ?? req.protocol).split(',')[0].trim() === 'https';
@@ -20,9 +20,6 @@ export function safeNext(next: unknown, fallback: string): string {
   return next;
 }
 
-function form(req: FastifyRequest): Record<string, string> {
-  return Object.fromEntries(new URLSearchParams(rawBody(req)?.toString('utf8') ?? ''));
-}
 
 export function registerPageRoutes(app: FastifyInstance, ctx: HubContext): void {
   const base = ctx.urls.baseUrl;
@@ -123,36 +120,12 @@ export function registerPageRoutes(app: FastifyInstance, ctx: HubContext): void 
     return reply.type('text/html').send(page('Home', `
       ${defaultServer?.last_error ? `<p class="error">Last start failed: ${escapeHtml(defaultServer.last_error)}</p>` : ''}
       <table><tr><th>Server</th><th>Status</th><th></th></tr>${rows || '<tr><td colspan="3">No server yet.</td></tr>'}</table>
-      <form method="post" action="${hub}spawn"><input type="hidden" name="_xsrf" value="${escapeHtml(me.session.xsrf)}">
-        ${running ? `<a href="${escapeHtml(defaultServer!.base_url)}">Open my server</a>` : '<button type="submit">Start my server</button>'}
-      </form>
+      <p>${running ? `<a href="${escapeHtml(defaultServer!.base_url)}">Open my server</a>` : `<a class="button" href="${hub}spawn">Start my server</a>`}</p>
       ${running ? `<form method="post" action="${hub}stop"><input type="hidden" name="_xsrf" value="${escapeHtml(me.session.xsrf)}"><button class="secondary" type="submit">Stop my server</button></form>` : ''}
     `, base, me.user.name));
   });
 
-  app.get(`${hub}spawn`, async (req, reply) => {
-    const me = await requireLogin(req, reply);
-    if (!me) return reply;
-    return reply.type('text/html').send(page('Start a server', `
-      <form method="post" action="${hub}spawn"><input type="hidden" name="_xsrf" value="${escapeHtml(me.session.xsrf)}">
-      <button type="submit">Start</button></form>`, base, me.user.name));
-  });
-
-  app.post(`${hub}spawn`, async (req, reply) => {
-    const me = await requireLogin(req, reply);
-    if (!me) return reply;
-    const body = form(req);
-    if (body._xsrf !== me.session.xsrf) return reply.code(403).type('text/html').send(page('Forbidden', '<p>The form expired; go back and try again.</p>', base, me.user.name));
-    const options: Record<string, unknown> = {};
-    if (body.image) options.image = body.image;
-    try {
-      await ctx.servers.start(me.user, '', options, 0);
-    } catch (err) {
-      const message = err instanceof ServerError ? err.message : 'the server could not be started';
-      return reply.code(err instanceof ServerError ? err.status : 500).type('text/html').send(page('Could not start', `<p class="error">${escapeHtml(message)}</p>`, base, me.user.name));
-    }
-    return reply.redirect(`${hub}spawn-pending/${encodeURIComponent(me.user.name)}`, 303);
-  });
+  registerSpawnPages(app, ctx, requireLogin);
 
   app.post(`${hub}stop`, async (req, reply) => {
     const me = await requireLogin(req, reply);
@@ -160,25 +133,6 @@ export function registerPageRoutes(app: FastifyInstance, ctx: HubContext): void 
     if (form(req)._xsrf !== me.session.xsrf) return reply.code(403).type('text/html').send(page('Forbidden', '<p>The form expired.</p>', base, me.user.name));
     await ctx.servers.stop(me.user, '', { waitMs: 30_000 }).catch(() => undefined);
     return reply.redirect(`${hub}home`, 303);
-  });
-
-  app.get<{ Params: { name: string } }>(`${hub}spawn-pending/:name`, async (req, reply) => {
-    const me = await requireLogin(req, reply);
-    if (!me) return reply;
-    const name = req.params.name;
-    const progressUrl = `${hub}api/users/${encodeURIComponent(name)}/server/progress`;
-    return reply.type('text/html').send(page('Your server is starting', `
-      <progress id="bar" max="100" value="0"></progress><p id="msg">Waiting…</p>
-      <script>
-      const es = new EventSource(${JSON.stringify(progressUrl)});
-      es.onmessage = (m) => { const e = JSON.parse(m.data);
-        if (e.progress !== undefined) document.getElementById('bar').value = e.progress;
-        document.getElementById('msg').textContent = e.message || '';
-        if (e.ready) { es.close(); location.href = e.url; }
-        if (e.failed) { es.close(); document.getElementById('msg').className = 'error'; }
-      };
-      es.onerror = () => { es.close(); setTimeout(() => location.reload(), 2000); };
-      </script>`, base, me.user.name));
   });
 
   // A stopped server's URL lands here through the proxy's '/' route (JupyterHub's UserUrlHandler).
