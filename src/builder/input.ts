@@ -71,10 +71,10 @@ function localSource(raw: string, given: string, localRoots: string[]): Reposito
 export function parseRepository(value: unknown, localRoots: string[]): { source: RepositorySource; credentials?: Credentials } {
   const raw = text('repo', value, { max: 2048 }).trim();
   if (raw.startsWith('-')) throw new BuildInputError('repo', 'repo must not start with "-"');
-  if (/\s/.test(raw)) throw new BuildInputError('repo', 'repo must not contain spaces');
   if (REMOTE_HELPER.test(raw)) {
     throw new BuildInputError('repo', `git remote helpers such as ${raw.split('::')[0]}:: are refused: use an https://, http:// or git:// URL`);
   }
+  if (/\s/.test(raw)) throw new BuildInputError('repo', 'repo must not contain spaces');
   if (raw.startsWith('/')) return { source: localSource(raw, raw, localRoots) };
   let url: URL;
   try {

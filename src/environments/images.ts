@@ -27,7 +27,11 @@ function isDaemonDown(err: unknown): boolean {
 export class ImageCatalogue {
   private cached: { at: number; images: Promise<EnvironmentImage[]> } | null = null;
 
-  constructor(private readonly docker: Docker, private readonly cacheMs = 2000) {}
+  /**
+   * `imagePrefix`: Plasma's images count when their tag starts with it (environments.image_prefix), so hubs
+   * that share a Docker host keep their catalogues apart; tljh-repo2docker's images have no such prefix.
+   */
+  constructor(private readonly docker: Docker, private readonly imagePrefix: string, private readonly cacheMs = 2000) {}
 
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
@@ -63,6 +67,7 @@ export class ImageCatalogue {
       seen.add(info.Id);
       const facts = readEnvironmentLabels(info.Labels);
       if (!facts || !(info.RepoTags ?? []).includes(facts.image)) continue;
+      if (facts.source === 'plasma' && !facts.image.startsWith(this.imagePrefix)) continue;
       out.push({ ...facts, id: info.Id, size: info.Size, created: new Date(info.Created * 1000).toISOString() });
     }
     // tljh-repo2docker keeps one image per name and ref: give each its own name when a name repeats.

@@ -103,7 +103,7 @@ export class ServerManager {
         resolved = await this.environments.resolve(user, userOptions);
       } catch (err) {
         const status = (err as { status?: number }).status;
-        if (typeof status === 'number' && status < 500) throw new ServerError((err as Error).message, status);
+        if (typeof status === 'number') throw new ServerError((err as Error).message, status);
         throw err;
       }
     }
