@@ -194,6 +194,7 @@ export class EnvironmentService {
         toEnvironmentError(err);
       }
     }
+    await this.images.pruneReplaced(name, null);
     await this.repo.deleteEnvironment(name);
     this.images.invalidate();
     this.log.info({ environment: name, by: actor.name }, 'environment removed');
