@@ -9,8 +9,10 @@ import { JUPYTERHUB_VERSION } from '../http.ts';
  */
 
 const CHUNK = 64 * 1024;
-const MAX_BUFFERED = 4 * 1024 * 1024;
+const MAX_BUFFERED = 1024 * 1024;
 const KEEPALIVE_MS = 15_000;
+/** Live text is sent in batches: a chatty build writes hundreds of thousands of short lines. */
+const FLUSH_MS = 50;
 
 export async function streamBuildLog(reply: FastifyReply, feed: { build: BuildView | null; text: string; live: BuildEvents | null }): Promise<void> {
   reply.hijack();
@@ -49,10 +51,26 @@ export async function streamBuildLog(reply: FastifyReply, feed: { build: BuildVi
     return void res.end();
   }
   await new Promise<void>((resolve) => {
-    const onText = (text: string) => sendText(text);
-    const onProgress = (p: { step: number; total: number; instruction: string }) => send({ phase: 'progress', step: p.step, total: p.total, message: `Step ${p.step}/${p.total} : ${p.instruction}` });
-    const onStatus = (status: string) => send({ phase: 'status', status });
+    let batch: string[] = [];
+    let batched = 0;
+    let timer: NodeJS.Timeout | null = null;
+    const flush = () => {
+      if (timer) clearTimeout(timer);
+      timer = null;
+      if (batch.length) sendText(batch.join(''));
+      batch = [];
+      batched = 0;
+    };
+    const onText = (text: string) => {
+      batch.push(text);
+      batched += text.length;
+      if (batched >= CHUNK) flush();
+      else timer ??= setTimeout(flush, FLUSH_MS);
+    };
+    const onProgress = (p: { step: number; total: number; instruction: string }) => flush() ?? send({ phase: 'progress', step: p.step, total: p.total, message: `Step ${p.step}/${p.total} : ${p.instruction}` });
+    const onStatus = (status: string) => flush() ?? send({ phase: 'status', status });
     const onEnd = (outcome: { status: 'built' | 'failed'; error: string | null }) => {
+      flush();
       send(outcome.status === 'built' ? { phase: 'built', message: 'built' } : { phase: 'error', message: outcome.error ?? 'the build failed' });
       res.end();
       finish();
@@ -60,6 +78,7 @@ export async function streamBuildLog(reply: FastifyReply, feed: { build: BuildVi
     const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
     const finish = () => {
       clearInterval(keepalive);
+      if (timer) clearTimeout(timer);
       live.off('text', onText);
       live.off('progress', onProgress);
       live.off('status', onStatus);
