@@ -58,7 +58,8 @@ describe('environments built from a git repository', () => {
       config: {
         auth: { type: 'pam' },
         spawner: { type: 'docker', poll_interval: 2, docker: { network: 'host', shared_data_path: shared, stop_timeout: 2 } },
-        environments: { build_network: 'host', image_prefix: 'plasma-test/', groups: [GROUP], pip_index_url: index.url },
+        // The mirror Debian's own images use, set explicitly: the build then rewrites the image's apt sources.
+        environments: { build_network: 'host', image_prefix: 'plasma-test/', groups: [GROUP], pip_index_url: index.url, apt_mirror: 'http://deb.debian.org/debian' },
       },
     });
     await stack.start();
@@ -85,6 +86,7 @@ describe('environments built from a git repository', () => {
     assert.ok(progress.length >= 5 && progress.at(-1)!.step === progress.at(-1)!.total, `progress reached the last step: ${JSON.stringify(progress.at(-1))}`);
     assert.match(added.log, /Fetching http:\/\/127\.0\.0\.1:\d+\/course\.git at HEAD/);
     assert.match(added.log, /Found apt\.txt \(1 package\), requirements\.txt \(1 line\), postBuild, start/);
+    assert.match(added.log, /Step \d+\/\d+ : ARG PLASMA_APT_MIRROR/);
 
     const env = (await stack.api('GET', '/plasma/environments/course')).data;
     assert.equal(env.status, 'built');

@@ -37,8 +37,8 @@ for (const proxy of ['plasma', 'chp'] as const) describe(`a student in a browser
 
   let readyAt = '';
   it('she starts her server and the progress stream ends ready', async () => {
-    const home = await alice.go('/hub/home');
-    const xsrf = /name="_xsrf" value="([^"]+)"/.exec(home.text)![1];
+    const spawnPage = await alice.go('/hub/spawn');
+    const xsrf = /name="_xsrf" value="([^"]+)"/.exec(spawnPage.text)![1];
     const pending = await alice.go('/hub/spawn', { form: { _xsrf: xsrf } });
     assert.equal(pending.url, '/hub/spawn-pending/pt-alice');
     // The spawn-pending page's EventSource: same-origin, cookie-authenticated.

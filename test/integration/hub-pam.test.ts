@@ -47,8 +47,8 @@ describe('PAM authentication with real system users', () => {
     assert.ok(model.groups.includes('pt-students') && model.groups.includes('pt-course-a'), JSON.stringify(model.groups));
 
     // Their server (local spawner) runs as their own uid, in their home.
-    const home = await browser.go('/hub/home');
-    const xsrf = /name="_xsrf" value="([^"]+)"/.exec(home.text)![1];
+    const spawnPage = await browser.go('/hub/spawn');
+    const xsrf = /name="_xsrf" value="([^"]+)"/.exec(spawnPage.text)![1];
     await browser.go('/hub/spawn', { form: { _xsrf: xsrf } });
     const events = await stack.waitReady('pt-pam-stu');
     assert.equal(events.at(-1).ready, true, JSON.stringify(events.at(-1)));
