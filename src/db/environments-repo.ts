@@ -50,6 +50,13 @@ export class EnvironmentRepo {
     return this.db.selectFrom('builds').select([...SUMMARY_COLUMNS]).where('status', 'in', statuses).orderBy('id').execute();
   }
 
+  /** Keeps the newest `keep` builds of an environment (each holds up to a few hundred KiB of log). */
+  async pruneBuilds(environment: string, keep: number): Promise<void> {
+    await this.db.deleteFrom('builds').where('environment', '=', environment).where('status', 'in', ['built', 'failed'])
+      .where('id', 'not in', (eb) => eb.selectFrom('builds').select('id').where('environment', '=', environment).orderBy('id', 'desc').limit(keep))
+      .execute();
+  }
+
   async deleteEnvironment(environment: string): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
       await tx.deleteFrom('builds').where('environment', '=', environment).execute();
