@@ -97,13 +97,19 @@ export class EnvironmentRepo {
     await this.db.deleteFrom('environment_groups').where('environment', '=', environment).where('group_name', 'in', groups).execute();
   }
 
-  /** Users whose servers run (or are starting) in an environment, from the servers' recorded options. */
-  async usersOfEnvironment(environment: string): Promise<string[]> {
+  /** environment → users whose servers run (or start) in it, for every environment in one query. */
+  async environmentUsers(): Promise<Map<string, string[]>> {
     const rows = await this.db.selectFrom('servers').innerJoin('users', 'users.id', 'servers.user_id')
-      .select('users.name').distinct()
+      .select([sql<string>`json_extract(servers.user_options, '$.environment')`.as('environment'), 'users.name'])
       .where('servers.status', 'in', ['running', 'spawning', 'stopping'])
-      .where(sql<string>`json_extract(servers.user_options, '$.environment')`, '=', environment)
+      .where(sql<string>`json_extract(servers.user_options, '$.environment')`, 'is not', null)
       .orderBy('users.name').execute();
-    return rows.map((r) => r.name);
+    const out = new Map<string, string[]>();
+    for (const r of rows) {
+      const users = out.get(r.environment) ?? [];
+      if (!users.includes(r.name)) users.push(r.name);
+      out.set(r.environment, users);
+    }
+    return out;
   }
 }
