@@ -301,10 +301,19 @@ export class EnvironmentService {
     return {
       userOptions: { ...rest, environment: env.name },
       environment: {
-        name: env.name, displayName: env.displayName, image: env.imageId!, folder: folderFor(env.displayName),
+        name: env.name, displayName: env.displayName, image: env.imageId!, folder: this.folderOf(env),
         memory: env.memory ?? undefined, cpu: env.cpu ?? undefined,
       },
     };
+  }
+
+  /** `~/<display name>/`; an image's display name that cannot be a folder (labelled elsewhere) falls back to its name. */
+  private folderOf(env: Environment): string {
+    try {
+      return folderFor(env.displayName.slice(0, 64));
+    } catch {
+      return folderFor(env.name);
+    }
   }
 
   async start(): Promise<void> {
