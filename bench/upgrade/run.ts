@@ -20,26 +20,32 @@ const SERVERS = Number(values.servers);
 const names = Array.from({ length: USERS }, (_, i) => `pt-up${String(i).padStart(5, '0')}`);
 const running = names.slice(0, SERVERS);
 
-interface Probe { stop(): void; done: Promise<void>; ok: number; failed: number; gapMs: number }
+interface Probe { stop(): void; done: Promise<void>; ok: number; failed: number; gapMs: number; why: string[]; slow: string[] }
 
 /** Requests `url()` in a loop; the gap is the longest time between two answered requests. */
 function probe(url: () => string, token: string, everyMs: number): Probe {
-  const p = { ok: 0, failed: 0, gapMs: 0, running: true } as Probe & { running: boolean };
+  const p = { ok: 0, failed: 0, gapMs: 0, running: true, why: [], slow: [] } as unknown as Probe & { running: boolean };
   let lastOk = performance.now();
   p.stop = () => (p.running = false);
   p.done = (async () => {
     while (p.running) {
+      const sent = performance.now();
       try {
         const res = await fetch(url(), { headers: { Authorization: `token ${token}` }, signal: AbortSignal.timeout(5000) });
         await res.arrayBuffer();
+        if (performance.now() - sent > 300) p.slow.push(`${Math.round(sent - BENCH_T0)} ms took ${Math.round(performance.now() - sent)} ms`);
         if (res.status === 200) {
           const now = performance.now();
           p.gapMs = Math.max(p.gapMs, now - lastOk);
           lastOk = now;
           p.ok++;
-        } else p.failed++;
-      } catch {
+        } else {
+          p.failed++;
+          if (p.why.length < 5) p.why.push(`HTTP ${res.status}`);
+        }
+      } catch (err) {
         p.failed++;
+        if (p.why.length < 5) p.why.push(`${(err as Error).message} (at ${Math.round(sent - BENCH_T0)} ms)`);
       }
       await new Promise((r) => setTimeout(r, everyMs));
     }
@@ -106,7 +112,7 @@ async function plasma() {
     await p.stop();
     const report = JSON.parse(out);
     for (const u of running) await inst.api('DELETE', `/users/${u}/server`);
-    return { wall, hub: p.hub, servers: p.servers, steps: report.steps as Array<{ step: string; ms: number }> };
+    return { wall, hub: p.hub, servers: p.servers, steps: report.steps as Array<{ step: string; at: number; ms: number }> };
   } finally {
     await inst.destroy();
     next.cleanup();
@@ -134,6 +140,7 @@ async function jupyterhub() {
   }
 }
 
+const BENCH_T0 = performance.now();
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const p = await plasma();
 const j = await jupyterhub();
@@ -144,4 +151,6 @@ console.log(`| wall time | ${s(j.wall)} | **${s(p.wall)}** | ${(p.wall / j.wall)
 console.log(`| hub API away (longest gap between answers, 20 ms probes) | ${s(j.hub.gapMs)} | **${s(p.hub.gapMs)}** | ${(p.hub.gapMs / j.hub.gapMs).toFixed(2)}× | ≤ 1 s |`);
 console.log(`| hub API requests failed | ${j.hub.failed} of ${j.hub.ok + j.hub.failed} | ${p.hub.failed} of ${p.hub.ok + p.hub.failed} | | |`);
 console.log(`| requests to user servers failed | ${j.servers.failed} of ${j.servers.ok + j.servers.failed} | **${p.servers.failed} of ${p.servers.ok + p.servers.failed}** | | 0 |`);
-console.log(`\nplasma upgrade's steps: ${p.steps.map((x) => `${x.step} ${x.ms} ms`).join('; ')}`);
+console.log(`plasma's slow hub requests: ${p.hub.slow.join('; ')}`);
+if (p.hub.failed || p.servers.failed) console.log(`\nplasma's failed requests: hub ${p.hub.why.join(', ')}; servers ${p.servers.why.join(', ')}`);
+console.log(`\nplasma upgrade's steps: ${p.steps.map((x) => `${x.step} at +${x.at} ms for ${x.ms} ms`).join('; ')}`);

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type net from 'node:net';
+import { listenOn, type ListeningHandle } from '../system/handover.ts';
 import { createAuthenticator } from '../auth/index.ts';
 import { LoginThrottle, SessionStore } from '../auth/sessions.ts';
 import { ensureSecretFile, loadConfig, resolvePaths, type PlasmaConfig, type PlasmaPaths } from '../config/index.ts';
@@ -35,7 +36,7 @@ function loopbackFor(ip: string): string {
 export async function startHub(options: {
   paths?: PlasmaPaths; config?: PlasmaConfig; logger?: Logger;
   /** A listening socket handed over by the hub this one replaces, used instead of binding the port. */
-  inherit?: net.Server;
+  inherit?: ListeningHandle;
 } = {}): Promise<RunningHub> {
   const paths = options.paths ?? resolvePaths();
   const config = options.config ?? loadConfig(paths);
@@ -96,10 +97,7 @@ export async function startHub(options: {
   const app = await buildHubApp(ctx);
   if (options.inherit) {
     await app.ready();
-    await new Promise<void>((resolve, reject) => {
-      app.server.once('error', reject);
-      app.server.listen(options.inherit, () => resolve());
-    });
+    await listenOn(app.server, options.inherit);
   } else {
     await app.listen({ host: config.hub.ip, port: config.hub.port });
   }

@@ -1,7 +1,6 @@
-import type net from 'node:net';
 import type { Logger } from '../log/index.ts';
-import { announce, forkSuccessor, receiveListeners as receive } from '../system/handover.ts';
-import type { InheritedListeners, RunningProxy } from './index.ts';
+import { announce, forkSuccessor, receiveListeners as receive, type ListeningHandle } from '../system/handover.ts';
+import type { RunningProxy } from './index.ts';
 
 /**
  * The proxy's handover overlaps: the new process (a new release, during `plasma upgrade`) listens on the same
@@ -25,10 +24,10 @@ export async function handOver(proxy: RunningProxy, bin: string, log: Logger): P
   }
 }
 
-export async function receiveListeners(): Promise<InheritedListeners> {
+export async function receiveListeners(): Promise<{ public: ListeningHandle; api: ListeningHandle; redirect?: ListeningHandle }> {
   const got = await receive();
   if (!got.public || !got.api) throw new Error('the old proxy did not send its public and API sockets');
-  return got as unknown as InheritedListeners & Record<string, net.Server>;
+  return { public: got.public, api: got.api, redirect: got.redirect };
 }
 
 export const announceReady = (): void => announce('plasma:ready');

@@ -72,17 +72,44 @@ export function forkSuccessor(bin: string, args: string[], listeners: Record<str
   const child = fork(bin, args, { detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: process.env });
   const successor = new Successor(child);
   const present = Object.entries(listeners).filter((e): e is [string, net.Server] => Boolean(e[1]));
-  for (const [role, server] of present) child.send({ type: 'plasma:listener', role, count: present.length } satisfies ListenerMessage, server);
+  for (const [role, server] of present) {
+    child.send({ type: 'plasma:listener', role, count: present.length } satisfies ListenerMessage, handleOf(server) as never);
+  }
   return successor;
 }
 
+/**
+ * A listening socket as it travels between processes: the bare handle (Node's net.Server keeps it in _handle).
+ * Sent that way, and not as a net.Server, the successor does not accept anything until it calls listen() on
+ * it; until then new connections wait in the socket's backlog. (A net.Server arrives already accepting, before
+ * its receiver can attach a handler: connections accepted in that moment would hang.)
+ */
+export type ListeningHandle = object;
+
+function handleOf(server: net.Server): ListeningHandle {
+  const handle = (server as unknown as { _handle?: ListeningHandle })._handle;
+  if (!handle) throw new Error('the server is not listening');
+  return handle;
+}
+
+/** Listens on a handle received from the predecessor. */
+export function listenOn(server: net.Server, handle: ListeningHandle): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(handle, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
 /** The successor's side: the sockets its predecessor sends, all of them (it announces how many). */
-export function receiveListeners(timeoutMs = 10_000): Promise<Record<string, net.Server>> {
+export function receiveListeners(timeoutMs = 10_000): Promise<Record<string, ListeningHandle>> {
   return new Promise((resolve, reject) => {
     if (!process.send) return reject(new Error('--takeover is only for a process started by the one it replaces (no IPC channel)'));
-    const got: Record<string, net.Server> = {};
+    const got: Record<string, ListeningHandle> = {};
     const timer = setTimeout(() => reject(new Error('no listening sockets arrived from the process this one replaces')), timeoutMs);
-    const onMessage = (msg: ListenerMessage, handle: net.Server) => {
+    const onMessage = (msg: ListenerMessage, handle: ListeningHandle) => {
       if (msg?.type !== 'plasma:listener' || !handle) return;
       got[msg.role] = handle;
       if (Object.keys(got).length === msg.count) {
