@@ -127,6 +127,9 @@ export function registerHubCommands(program: Command): void {
       });
       await waitForProxyApi(config, paths, proxy);
       const hub = await startHub({ paths, config });
+      // plasma status sees this hub; a hand-over needs a service of its own (plasma start), so SIGUSR2 is ignored here.
+      const releasePid = claimPidFile(pidFile(paths.runDir, 'hub'));
+      process.on('SIGUSR2', () => console.error('plasma: "plasma up" runs in the foreground and cannot hand over; use plasma start for services'));
       console.error(`plasma: ready at http://${config.proxy.ip}:${config.proxy.port}${config.hub.base_url}`);
       const stop = () => {
         stopping = true;
@@ -135,6 +138,7 @@ export function registerHubCommands(program: Command): void {
       };
       for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, stop);
       await hub.closed;
+      releasePid();
       stop();
     });
 
