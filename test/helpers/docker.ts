@@ -26,3 +26,14 @@ export function removeUserContainers(users: string[]): void {
     if (ids.size) dockerOk('rm', '-f', ...ids);
   }
 }
+
+/**
+ * Removes every image tagged under a test's own prefix (`plasma-test/fail-` …), before the test as well
+ * as after it: a run that was killed half-way leaves its environments behind, and the catalogue would
+ * list them as taken.
+ */
+export function removeImagesWithPrefix(prefix: string): void {
+  if (!/^plasma-test\/[a-z]+-$/.test(prefix)) throw new Error(`test image prefixes look like plasma-test/name-, not ${prefix}`);
+  const tags = docker('images', '--format', '{{.Repository}}:{{.Tag}}').split('\n').filter((tag) => tag.startsWith(prefix));
+  if (tags.length) dockerOk('rmi', '-f', ...tags);
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { dockerOk } from '../helpers/docker.ts';
+import { dockerOk, removeImagesWithPrefix } from '../helpers/docker.ts';
 import { GitServer } from '../helpers/git-server.ts';
 import { Stack, waitFor } from '../helpers/stack.ts';
 
@@ -12,6 +12,7 @@ describe('plasma env (the CLI)', () => {
   const stack = new Stack({ config: { environments: { build_network: 'host', image_prefix: PREFIX, local_roots: [repos.root] } } });
 
   before(async () => {
+    removeImagesWithPrefix(PREFIX);
     repos.commit('lab', { 'lab.md': '# lab\n', postBuild: { content: '#!/bin/bash\necho "postBuild says $GREETING"\n', mode: 0o755 } });
     repos.commit('sleepy', { postBuild: { content: '#!/bin/bash\necho sleepy-start\nsleep 60\n', mode: 0o755 } });
     repos.commit('broken', { postBuild: { content: '#!/bin/bash\necho broken on purpose >&2\nexit 7\n', mode: 0o755 } });
@@ -21,7 +22,7 @@ describe('plasma env (the CLI)', () => {
 
   after(async () => {
     await stack.stop();
-    dockerOk('rmi', '-f', `${PREFIX}lab:HEAD`);
+    removeImagesWithPrefix(PREFIX);
     await repos.stop();
   });
 

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { docker, dockerOk } from '../helpers/docker.ts';
+import { docker, removeImagesWithPrefix } from '../helpers/docker.ts';
 import { addEnvironment, followBuild } from '../helpers/environments.ts';
 import { GitServer } from '../helpers/git-server.ts';
 import { Stack, waitFor } from '../helpers/stack.ts';
@@ -24,6 +24,7 @@ describe('environment builds: Dockerfiles, failures, a hub killed mid-build, cre
   const stack = new Stack({ config: { environments: { build_network: 'host', image_prefix: PREFIX, local_roots: [git.root] } } });
 
   before(async () => {
+    removeImagesWithPrefix(PREFIX);
     await git.start();
     await git.startDaemon();
     git.commit('as-is', {
@@ -46,7 +47,7 @@ describe('environment builds: Dockerfiles, failures, a hub killed mid-build, cre
 
   after(async () => {
     await stack.stop();
-    for (const name of ['as-is', 'broken', 'slow', 'private', 'with-sub']) dockerOk('rmi', '-f', `${PREFIX}${name}:HEAD`);
+    removeImagesWithPrefix(PREFIX);
     await git.stop();
     fs.rmSync(MARKER, { force: true });
   });

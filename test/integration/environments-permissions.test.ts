@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Browser } from '../helpers/browser.ts';
-import { docker, dockerOk, removeUserContainers } from '../helpers/docker.ts';
+import { docker, dockerOk, removeUserContainers, removeImagesWithPrefix } from '../helpers/docker.ts';
 import { addEnvironment } from '../helpers/environments.ts';
 import { GitServer } from '../helpers/git-server.ts';
 import { Stack } from '../helpers/stack.ts';
@@ -29,6 +29,7 @@ describe('environment permissions', () => {
   const tokens: Record<string, string> = {};
 
   before(async () => {
+    removeImagesWithPrefix(PREFIX);
     repos.commit('course', { 'lesson.md': '# lesson\n' });
     repos.commit('teacher-env', { 'draft.md': '# draft\n' });
     createSystemUser(INSIDE, PASSWORD, [CLASS]);
@@ -48,7 +49,7 @@ describe('environment permissions', () => {
   after(async () => {
     await stack.stop();
     removeUserContainers(users);
-    dockerOk('rmi', '-f', `${PREFIX}course:HEAD`, `${PREFIX}teacher-env:HEAD`);
+    removeImagesWithPrefix(PREFIX);
     for (const user of users) removeSystemUser(user);
     removeSystemGroup(CLASS);
     removeSystemGroup(TEACHERS);

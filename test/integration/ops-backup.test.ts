@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import SQLite from 'better-sqlite3';
-import { dockerOk } from '../helpers/docker.ts';
+import { removeImagesWithPrefix } from '../helpers/docker.ts';
 import { addEnvironment } from '../helpers/environments.ts';
 import { GitServer } from '../helpers/git-server.ts';
 import { Installation } from '../helpers/installation.ts';
@@ -45,6 +45,7 @@ describe('plasma backup and restore', () => {
   }
 
   before(async () => {
+    removeImagesWithPrefix(PREFIX);
     repos.commit('lab', { 'lab.md': '# lab\n' });
     home = createSystemUser(STUDENT, 'Backup-student-1!').home;
     await inst.writeConfig();
@@ -67,7 +68,7 @@ describe('plasma backup and restore', () => {
   after(async () => {
     await inst.api('DELETE', '/users/pt-bak2/server').catch(() => undefined);
     await inst.destroy();
-    dockerOk('rmi', '-f', `${PREFIX}lab:HEAD`);
+    removeImagesWithPrefix(PREFIX);
     removeSystemUser(STUDENT);
     await repos.stop();
     fs.rmSync(resticRepo, { recursive: true, force: true });

@@ -6,7 +6,7 @@ import SQLite from 'better-sqlite3';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { Browser } from '../helpers/browser.ts';
-import { docker, dockerOk, removeUserContainers } from '../helpers/docker.ts';
+import { docker, removeUserContainers, removeImagesWithPrefix } from '../helpers/docker.ts';
 import { addEnvironment } from '../helpers/environments.ts';
 import { GitServer } from '../helpers/git-server.ts';
 import { Installation } from '../helpers/installation.ts';
@@ -80,6 +80,7 @@ describe('plasma upgrade, live', () => {
   const homes: string[] = [];
 
   before(async () => {
+    removeImagesWithPrefix(PREFIX);
     repos.commit('lab', { 'lab.ipynb': JSON.stringify({ cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5 }) });
     for (const u of USERS) homes.push(createSystemUser(u, PASSWORD, [GROUP]).home);
     await inst.writeConfig();
@@ -104,7 +105,7 @@ describe('plasma upgrade, live', () => {
   after(async () => {
     await inst.destroy();
     removeUserContainers(USERS);
-    dockerOk('rmi', '-f', `${PREFIX}lab:HEAD`);
+    removeImagesWithPrefix(PREFIX);
     for (const u of USERS) removeSystemUser(u);
     removeSystemGroup(GROUP);
     previous.cleanup();
