@@ -4,6 +4,7 @@ import { ApiError, JUPYTERHUB_VERSION, sendError } from './http.ts';
 import { registerActivityRoutes } from './routes/activity.ts';
 import { registerGroupRoutes } from './routes/groups.ts';
 import { registerHubRoutes } from './routes/hub.ts';
+import { registerMonitoringRoutes } from './routes/monitoring.ts';
 import { registerServerRoutes } from './routes/servers.ts';
 import { registerTokenRoutes } from './routes/tokens.ts';
 import { registerUserRoutes } from './routes/users.ts';
@@ -30,6 +31,7 @@ export async function registerApi(app: FastifyInstance, ctx: HubContext): Promis
     registerServerRoutes(api, ctx);
     registerTokenRoutes(api, ctx);
     registerGroupRoutes(api, ctx);
+    registerMonitoringRoutes(api, ctx);
   }, { prefix: `${ctx.urls.baseUrl}hub/api` });
 }
 

@@ -7,6 +7,7 @@ import { createLogger, type Logger } from '../log/index.ts';
 import { ChpApiClient } from '../proxy/client.ts';
 import { createSpawner } from '../spawner/index.ts';
 import { IdleCuller } from '../culler/index.ts';
+import { HostSampler, ServerSampler } from '../monitoring/index.ts';
 import type { HubContext } from '../api/context.ts';
 import { buildHubApp } from './app.ts';
 import { ServerManager } from './servers.ts';
@@ -48,10 +49,17 @@ export async function startHub(options: { paths?: PlasmaPaths; config?: PlasmaCo
   const hubUsers = new HubUsers(repo, config.auth);
   await hubUsers.applyAdminUsers();
 
+  const monitor = {
+    host: new HostSampler([paths.prefix, config.spawner.docker.home_base || '/home', '/var/lib/docker']),
+    servers: new ServerSampler(repo, spawner, {
+      intervalSeconds: config.monitoring.interval, historyMinutes: config.monitoring.history_minutes, log,
+    }),
+  };
+
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
   const ctx: HubContext = {
-    repo, config, paths, servers, hubUsers, urls, log,
+    repo, config, paths, servers, hubUsers, urls, log, monitor, spawner,
     authenticator: createAuthenticator(config.auth, repo),
     sessions: new SessionStore(repo, config.hub.cookie_max_age_days),
     throttle: new LoginThrottle(config.hub.login_throttle.max_failures, config.hub.login_throttle.window_seconds),
@@ -75,6 +83,7 @@ export async function startHub(options: { paths?: PlasmaPaths; config?: PlasmaCo
     },
   }, config.culler, log);
   culler.start();
+  if (config.monitoring.enabled) monitor.servers.start();
 
   const app = await buildHubApp(ctx);
   await app.listen({ host: config.hub.ip, port: config.hub.port });
@@ -84,6 +93,7 @@ export async function startHub(options: { paths?: PlasmaPaths; config?: PlasmaCo
   async function close(): Promise<void> {
     closing ??= (async () => {
       culler.stop();
+      monitor.servers.stop();
       await servers.close();
       await app.close();
       await opened.close();

@@ -12,6 +12,8 @@ export interface JupyterHubOptions {
   apiPort: number;
   proxyToken: string;
   password: string;
+  /** More lines of jupyterhub_config.py (e.g. admin users for the UI bench). */
+  extraConfig?: string;
 }
 
 /** The real JupyterHub 3.0 (Debian package), run by /usr/bin/python3 with SimpleLocalProcessSpawner. */
@@ -50,6 +52,7 @@ c.Spawner.cmd = ['/usr/bin/jupyterhub-singleuser']
 c.Spawner.args = ['--allow-root']
 c.JupyterHub.services = [{'name': 'pt-admin', 'api_token': '${this.adminToken}'}]
 c.JupyterHub.load_roles = [{'name': 'admin', 'services': ['pt-admin']}]
+${o.extraConfig ?? ''}
 `);
     const log = fs.openSync(path.join(this.dir, 'jupyterhub.log'), 'a');
     this.child = spawn('/usr/bin/python3', ['/usr/bin/jupyterhub', '-f', path.join(this.dir, 'jupyterhub_config.py')], {

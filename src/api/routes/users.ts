@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { usernameProblem } from '../../auth/index.ts';
-import type { UserRow } from '../../db/index.ts';
+import { USER_SORTS, type UserRow, type UserSort } from '../../db/index.ts';
 import type { HubContext } from '../context.ts';
 import { ApiError, badRequest, isPlainObject, jsonBody, notFound, objectBody, pageOf, paginateModels, rejectUnknownKeys } from '../http.ts';
 import { identify, requireScopes, type Identity } from '../identity.ts';
@@ -37,8 +37,12 @@ export function registerUserRoutes(app: FastifyInstance, ctx: HubContext): void 
     if (state !== undefined && !['active', 'inactive', 'ready'].includes(state)) {
       throw badRequest(`Unrecognized state filter: ${JSON.stringify(state)}; use active, inactive or ready`);
     }
+    const sort = q.sort || 'id';
+    if (!(USER_SORTS as readonly string[]).includes(sort)) {
+      throw badRequest(`sort must be 'id', 'name', or 'last_activity' (with '-' for descending), not ${JSON.stringify(sort)}`);
+    }
     const visible = visibleUserNames(identity, 'list:users');
-    const all = await ctx.repo.listUsers({ nameFilter: q.name_filter || undefined });
+    const all = await ctx.repo.listUsers({ nameFilter: q.name_filter || undefined, sort: sort as UserSort });
     // Two queries for the whole page instead of two per user.
     const ids = all.map((u) => u.id);
     const groupsById = await ctx.repo.groupsOfUsers(ids);

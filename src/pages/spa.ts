@@ -1,0 +1,72 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ALL_BASES } from '../auth/scopes.ts';
+import type { SessionRow, UserRow } from '../db/index.ts';
+import type { HubContext } from '../api/context.ts';
+import { PLASMA_VERSION } from '../api/routes/hub.ts';
+import { escapeHtml, MODE_SCRIPT, page, strings } from './html.ts';
+
+export const UI_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/ui');
+
+/** What the app needs before its first request, put in the page so it starts without a round trip. */
+export interface ShellConfig {
+  base_url: string;
+  hub_prefix: string;
+  version: string;
+  user: { name: string; admin: boolean };
+  can: { admin: boolean; environments: boolean; permissions: boolean; monitoring: boolean };
+  xsrf: string;
+  named_servers: { enabled: boolean; limit: number };
+  announcement: string;
+  scopes: string[];
+}
+
+/**
+ * The built index.html with its asset URLs under the hub's prefix (the build uses relative ones, as the base_url
+ * is only known here) and, per request, the signed-in user's config in a <meta>, HTML-escaped.
+ */
+export class SpaShell {
+  private readonly template: string | null;
+
+  constructor(private readonly ctx: HubContext, dir = UI_DIR) {
+    const hub = `${ctx.urls.baseUrl}hub/`;
+    let html: string | null = null;
+    try {
+      html = fs.readFileSync(path.join(dir, 'index.html'), 'utf8');
+    } catch {
+      ctx.log.error({ dir }, 'the web UI is not built (npm run build); pages answer 503');
+    }
+    this.template = html
+      ?.replace(/(src|href)="\.\/assets\//g, `$1="${hub}static/ui/assets/`)
+      .replace('</head>', `<link rel="icon" href="${hub}favicon.ico" type="image/svg+xml">${MODE_SCRIPT}<!--plasma-config--></head>`) ?? null;
+  }
+
+  get built(): boolean {
+    return this.template !== null;
+  }
+
+  async config(user: UserRow, session: SessionRow): Promise<ShellConfig> {
+    const ctx = this.ctx;
+    const admin = !!user.admin;
+    const groups = await ctx.repo.groupsOf(user.id);
+    const builder = admin || groups.some((g) => ctx.config.environments.builder_groups.includes(g));
+    return {
+      base_url: ctx.urls.baseUrl,
+      hub_prefix: `${ctx.urls.baseUrl}hub/`,
+      version: PLASMA_VERSION,
+      user: { name: user.name, admin },
+      can: { admin, environments: builder, permissions: admin, monitoring: admin },
+      xsrf: session.xsrf,
+      named_servers: { enabled: ctx.config.spawner.named_servers.enabled, limit: ctx.config.spawner.named_servers.limit_per_user },
+      announcement: ctx.config.ui.announcement,
+      scopes: [...ALL_BASES].sort(),
+    };
+  }
+
+  async render(user: UserRow, session: SessionRow): Promise<string> {
+    if (!this.template) return page('503', `<p>${escapeHtml(strings.errors.notBuilt)}</p>`, this.ctx.urls.baseUrl);
+    const meta = `<meta name="plasma-config" content="${escapeHtml(JSON.stringify(await this.config(user, session)))}">`;
+    return this.template.replace('<!--plasma-config-->', meta);
+  }
+}

@@ -1,0 +1,74 @@
+import { Box, FormControlLabel, Switch, TextField } from '@mui/material';
+import { useEffect, useState } from 'react';
+import { api } from '../../api/client.ts';
+import type { UserSort } from '../../api/types.ts';
+import { ConfirmButton } from '../../components/ConfirmButton.tsx';
+import { DataTable } from '../../components/DataTable.tsx';
+import { useNotify } from '../../components/Notifier.tsx';
+import { PageHeader } from '../../components/PageHeader.tsx';
+import { useServerStats } from '../../hooks/useServerStats.ts';
+import { useUrlState } from '../../hooks/useUrlState.ts';
+import { useUsers } from '../../hooks/useUsers.ts';
+import { t } from '../../strings/index.ts';
+import { AddUsersDialog } from './AddUsersDialog.tsx';
+import { userColumns, type Usage } from './userColumns.tsx';
+
+const SORTS = ['name', '-name', 'last_activity', '-last_activity', 'id', '-id'];
+
+/** Stops every running server of every active user, a page of users at a time. */
+async function stopAll(): Promise<number> {
+  let stopped = 0;
+  for (;;) {
+    const page = await api.users.list({ offset: 0, limit: 200, activeOnly: true });
+    const jobs = page.items.flatMap((u) => Object.values(u.servers ?? {}).filter((s) => !s.stopped && s.pending !== 'stop')
+      .map((s) => api.servers.stop(u.name, s.name).then(() => stopped++)));
+    if (!jobs.length) return stopped;
+    await Promise.allSettled(jobs);
+    if (page._pagination.total <= page.items.length) return stopped;
+  }
+}
+
+/** Every user, paged by the hub: search, active only and sort live in the URL. */
+export default function UsersPage() {
+  const [url, setUrl] = useUrlState({ page: 0, size: 50, q: '', active: false, sort: 'name' });
+  const sort = (SORTS.includes(url.sort) ? url.sort : 'name') as UserSort;
+  const [search, setSearch] = useState(url.q);
+  const notify = useNotify();
+  const users = useUsers({ offset: url.page * url.size, limit: url.size, nameFilter: url.q, activeOnly: url.active, sort }, 10_000);
+  const stats = useServerStats(true, 10_000);
+
+  // Typing waits a moment before asking the hub; a new search starts on the first page.
+  useEffect(() => {
+    if (search === url.q) return undefined;
+    const timer = setTimeout(() => setUrl({ q: search.trim(), page: 0 }), 300);
+    return () => clearTimeout(timer);
+  }, [search, url.q, setUrl]);
+
+  const usage: Usage = new Map((stats.data?.servers ?? []).map((s) => [`${s.user}/${s.server}`, s]));
+  const total = users.data?._pagination.total ?? 0;
+  return (
+    <>
+      <PageHeader title={t.users.title} actions={
+        <>
+          <AddUsersDialog added={users.reload} />
+          <ConfirmButton label={t.users.stopAll} question={t.users.stopAllConfirm(total)} disabled={!users.data}
+            onConfirm={async () => { notify(t.users.stopAllDone(await stopAll())); users.reload(); }} />
+        </>
+      } />
+      <Box sx={{ display: 'flex', flexWrap: 'wrap', gap: 2, alignItems: 'center', mb: 2 }}>
+        <TextField id="user-search" type="search" size="small" label={t.users.search} value={search}
+          onChange={(e) => setSearch(e.target.value)} sx={{ minWidth: 240 }} />
+        <FormControlLabel label={t.users.activeOnly}
+          control={<Switch checked={url.active} onChange={(e) => setUrl({ active: e.target.checked, page: 0 })} />} />
+      </Box>
+      <DataTable label={t.users.title} rows={users.data?.items} rowKey={(u) => u.name} loading={users.loading || users.stale}
+        error={users.error} retry={users.reload} empty={t.users.empty}
+        columns={userColumns({ usage, changed: users.reload, deleted: (name) => { notify(t.users.deleted(name)); users.reload(); } })}
+        sort={{ value: sort, onChange: (value) => setUrl({ sort: value, page: 0 }) }}
+        pagination={{
+          count: total, page: url.page, pageSize: url.size,
+          onPage: (page) => setUrl({ page }), onPageSize: (size) => setUrl({ size, page: 0 }),
+        }} />
+    </>
+  );
+}
