@@ -1,3 +1,18 @@
+/** The app's config the hub puts in its pages (<meta name="plasma-config">, HTML-escaped JSON), or null. */
+export function appConfigOf(html: string): Record<string, any> | null {
+  const m = /<meta name="plasma-config" content="([^"]*)">/.exec(html);
+  if (!m) return null;
+  const json = m[1].replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return JSON.parse(json);
+}
+
+/** The session's XSRF token, as the app reads it from its page. */
+export function xsrfOf(html: string): string {
+  const xsrf = appConfigOf(html)?.xsrf;
+  if (typeof xsrf !== 'string') throw new Error('no XSRF token in the page');
+  return xsrf;
+}
+
 /** A minimal browser: a cookie jar (name, path, value) and manual redirect following, as a user's browser would. */
 export class Browser {
   private readonly cookies = new Map<string, { name: string; value: string; path: string }>();

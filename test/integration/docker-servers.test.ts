@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Browser } from '../helpers/browser.ts';
+import { Browser, xsrfOf } from '../helpers/browser.ts';
 import { docker, dockerOk, removeTestContainersAndImages, tagTestImage, TEST_IMAGE } from '../helpers/docker.ts';
 import { Stack, waitFor } from '../helpers/stack.ts';
 import { createSystemUser, removeSystemUser } from '../helpers/system-users.ts';
@@ -52,8 +52,7 @@ describe('Docker user servers', () => {
   it('a student logs in with PAM, starts a server, and works in ~/<environment> as themselves', async () => {
     assert.equal((await browser.login(USER, PASSWORD)).status, 200);
     const home = await browser.go('/hub/home');
-    const xsrf = /name="_xsrf" value="([^"]+)"/.exec(home.text)![1];
-    assert.equal((await browser.go('/hub/spawn', { form: { _xsrf: xsrf, image: TEST_IMAGE } })).url, `/hub/spawn-pending/${USER}`);
+    assert.equal((await browser.go('/hub/spawn', { form: { _xsrf: xsrfOf(home.text), image: TEST_IMAGE } })).url, `/hub/spawn-pending/${USER}`);
     const events = await stack.waitReady(USER);
     assert.equal(events.at(-1).ready, true, JSON.stringify(events.at(-1)));
 
