@@ -8,7 +8,9 @@
 import { execFile } from 'node:child_process';
 import { parseArgs, promisify } from 'node:util';
 import { freeLoopbackPort } from '../../src/spawner/local.ts';
-import { docker, dockerOk, removeTestContainersAndImages, tagTestImage, TEST_IMAGE } from '../../test/helpers/docker.ts';
+import { docker, dockerOk, removeUserContainers } from '../../test/helpers/docker.ts';
+import { addEnvironment } from '../../test/helpers/environments.ts';
+import { GitServer } from '../../test/helpers/git-server.ts';
 import { Stack, waitFor } from '../../test/helpers/stack.ts';
 import { createSystemUser, removeSystemUser } from '../../test/helpers/system-users.ts';
 
@@ -16,6 +18,8 @@ const run = promisify(execFile);
 const { values } = parseArgs({ options: { concurrent: { type: 'string', default: '20' } } });
 const N = Number(values.concurrent);
 const users = Array.from({ length: N }, (_, i) => `pt-bench${i}`);
+/** The environment every server runs in, built through the hub from a local repository. */
+const IMAGE = 'plasma-test/bench-base:HEAD';
 
 async function answers(url: string): Promise<boolean> {
   try {
@@ -37,14 +41,14 @@ async function bareRun(user: string, uid: number, gid: number, home: string, api
     '-e', `JUPYTERHUB_API_URL=${apiUrl}`, '-e', 'JUPYTERHUB_API_TOKEN=bench-not-a-token', '-e', `JUPYTERHUB_CLIENT_ID=jupyterhub-user-${user}`,
     '-e', `JUPYTERHUB_SERVICE_PREFIX=${prefix}`, '-e', `JUPYTERHUB_SERVICE_URL=http://127.0.0.1:${port}${prefix}`, '-e', `JUPYTERHUB_USER=${user}`,
     '-e', 'JUPYTERHUB_BASE_URL=/', '-e', `JUPYTERHUB_OAUTH_CALLBACK_URL=${prefix}oauth_callback`,
-    '--memory', '2g', '--cpu-period', '100000', '--cpu-quota', '200000', TEST_IMAGE, 'jupyterhub-singleuser']);
+    '--memory', '2g', '--cpu-period', '100000', '--cpu-quota', '200000', IMAGE, 'jupyterhub-singleuser']);
   await waitFor(() => answers(`http://127.0.0.1:${port}${prefix}`), 180_000, `${user} bare`);
   return performance.now() - t0;
 }
 
 async function viaHub(stack: Stack, user: string): Promise<number> {
   const t0 = performance.now();
-  const r = await stack.api('POST', `/users/${user}/server`, { json: { image: TEST_IMAGE } });
+  const r = await stack.api('POST', `/users/${user}/server`, { json: { environment: 'base' } });
   if (r.status !== 201 && r.status !== 202) throw new Error(`start ${user} → ${r.status} ${r.text}`);
   if (r.status === 202) {
     const events = await stack.waitReady(user);
@@ -54,14 +58,19 @@ async function viaHub(stack: Stack, user: string): Promise<number> {
 }
 
 async function main() {
-  removeTestContainersAndImages();
-  tagTestImage();
+  removeUserContainers(users);
+  const repos = new GitServer();
+  repos.commit('base', { 'README.md': '# bench\n' });
   const accounts = users.map((u) => ({ name: u, ...createSystemUser(u, 'Bench-pass-1') }));
   const stack = new Stack({ config: { log_level: 'warn', culler: { enabled: false }, auth: { type: 'pam' },
-    spawner: { type: 'docker', docker: { network: 'host', default_image: TEST_IMAGE } } } });
+    spawner: { type: 'docker', docker: { network: 'host' } },
+    environments: { build_network: 'host', image_prefix: 'plasma-test/bench-', local_roots: [repos.root] } } });
   try {
     await stack.start();
     for (const u of users) await stack.api('POST', `/users/${u}`);
+    await addEnvironment(stack, { repo: repos.path('base') });
+    await stack.api('POST', '/groups/pt-bench', { json: { users } });
+    await stack.api('POST', '/plasma/environments/base/groups', { json: { groups: ['pt-bench'] } });
     const apiUrl = `${stack.hubUrl}/hub/api`;
     const stopAll = async () => {
       await Promise.all(users.map((u) => stack.api('DELETE', `/users/${u}/server`)));
@@ -89,14 +98,16 @@ async function main() {
 
     const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`.padStart(9);
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-    console.log(`# Docker ${docker('version', '-f', '{{.Server.Version}}')}, image ${TEST_IMAGE}, host networking, 2 cores`);
+    console.log(`# Docker ${docker('version', '-f', '{{.Server.Version}}')}, image ${IMAGE}, host networking, 2 cores`);
     console.log(`${'measure'.padEnd(40)}${'bare docker run'.padStart(16)}${'Plasma hub'.padStart(12)}  ratio`);
     console.log(`${'1 server, request → ready'.padEnd(40)}${s(bareOne).padStart(16)}${s(hubOne).padStart(12)}  ${(hubOne / bareOne).toFixed(2)}×`);
     console.log(`${`${N} at once, until all ready`.padEnd(40)}${s(bareAll).padStart(16)}${s(hubAll).padStart(12)}  ${(hubAll / bareAll).toFixed(2)}×`);
     console.log(`${`${N} at once, median per server`.padEnd(40)}${s(median(bareEach)).padStart(16)}${s(median(hubEach)).padStart(12)}  ${(median(hubEach) / median(bareEach)).toFixed(2)}×`);
   } finally {
     await stack.stop();
-    removeTestContainersAndImages();
+    removeUserContainers(users);
+    dockerOk('rmi', '-f', IMAGE);
+    await repos.stop();
     for (const u of users) removeSystemUser(u);
   }
 }

@@ -2,6 +2,7 @@ import type { Authenticator } from '../auth/index.ts';
 import type { LoginThrottle, SessionStore } from '../auth/sessions.ts';
 import type { PlasmaConfig, PlasmaPaths } from '../config/index.ts';
 import type { Repo } from '../db/index.ts';
+import type { EnvironmentService } from '../environments/index.ts';
 import type { ServerManager, HubUrls } from '../hub/servers.ts';
 import type { HubUsers } from '../hub/users.ts';
 import type { Logger } from '../log/index.ts';
@@ -15,6 +16,7 @@ export interface HubContext {
   paths: PlasmaPaths;
   servers: ServerManager;
   hubUsers: HubUsers;
+  environments: EnvironmentService;
   authenticator: Authenticator;
   sessions: SessionStore;
   throttle: LoginThrottle;

@@ -46,8 +46,8 @@ export function rejectUnknownKeys(body: Record<string, unknown>, allowed: string
   if (unknown.length) throw badRequest(`Invalid JSON keys: {${unknown.map((k) => `'${k}'`).join(', ')}}`);
 }
 
-export function sendError(reply: FastifyReply, status: number, message: string) {
-  return reply.code(status).type('application/json').send(JSON.stringify({ status, message }));
+export function sendError(reply: FastifyReply, status: number, message: string, extra: Record<string, unknown> = {}) {
+  return reply.code(status).type('application/json').send(JSON.stringify({ status, message, ...extra }));
 }
 
 export interface Page {

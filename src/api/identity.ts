@@ -35,7 +35,7 @@ export async function identityFromToken(ctx: HubContext, secret: string): Promis
     // A server's own token is not the user being active.
     if (!token.note.startsWith('Server at ')) await ctx.repo.bumpUserActivity(user.id, iso);
   }
-  const scopes = tokenScopes(JSON.parse(token.scopes), JSON.parse(token.roles), user.name, !!user.admin);
+  const scopes = tokenScopes(JSON.parse(token.scopes), JSON.parse(token.roles), user.name, !!user.admin, await ctx.hubUsers.groupRoles(user));
   return { user, scopes, token, via: 'token' };
 }
 
@@ -72,7 +72,8 @@ export async function identify(ctx: HubContext, req: FastifyRequest): Promise<Id
   if (!resolved || !cookieAllowed(ctx, req, resolved.session)) return null;
   const now = nowIso();
   await ctx.repo.bumpUserActivity(resolved.user.id, now);
-  return { user: resolved.user, session: resolved.session, scopes: userRoleScopes(resolved.user.name, !!resolved.user.admin), via: 'cookie' };
+  const scopes = userRoleScopes(resolved.user.name, !!resolved.user.admin, await ctx.hubUsers.groupRoles(resolved.user));
+  return { user: resolved.user, session: resolved.session, scopes, via: 'cookie' };
 }
 
 /** Enforces "any of these scopes" for the target, with JupyterHub's 403 / 404 split. */

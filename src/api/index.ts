@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { HubContext } from './context.ts';
 import { ApiError, JUPYTERHUB_VERSION, sendError } from './http.ts';
+import { EnvironmentError } from '../environments/index.ts';
 import { registerActivityRoutes } from './routes/activity.ts';
+import { registerEnvironmentRoutes } from './routes/environments.ts';
 import { registerGroupRoutes } from './routes/groups.ts';
 import { registerHubRoutes } from './routes/hub.ts';
 import { registerMonitoringRoutes } from './routes/monitoring.ts';
@@ -19,6 +21,7 @@ export async function registerApi(app: FastifyInstance, ctx: HubContext): Promis
     });
     api.setErrorHandler((err, req, reply) => {
       if (err instanceof ApiError) return sendError(reply, err.status, err.message);
+      if (err instanceof EnvironmentError) return sendError(reply, err.status, err.message, err.extra);
       const status = (err as { statusCode?: number }).statusCode;
       if (status && status >= 400 && status < 500) return sendError(reply, status, (err as Error).message);
       ctx.log.error({ err, url: req.url.split('?')[0] }, 'API error');
@@ -32,6 +35,7 @@ export async function registerApi(app: FastifyInstance, ctx: HubContext): Promis
     registerTokenRoutes(api, ctx);
     registerGroupRoutes(api, ctx);
     registerMonitoringRoutes(api, ctx);
+    registerEnvironmentRoutes(api, ctx);
   }, { prefix: `${ctx.urls.baseUrl}hub/api` });
 }
 

@@ -20,7 +20,13 @@ const IMPLIED: Record<string, string[]> = {
   'read:roles': ['read:roles:users', 'read:roles:services', 'read:roles:groups'],
   'read:services': ['read:services:name'],
   'list:services': ['read:services:name'],
+  // tljh-repo2docker's admin scope is Plasma's environment scope.
+  'custom:tljh_repo2docker:admin': ['custom:plasma:environments'],
 };
+
+/** Plasma's own scopes: add, rebuild and remove environments; change which groups may use them. */
+export const ENVIRONMENTS_SCOPE = 'custom:plasma:environments';
+export const PERMISSIONS_SCOPE = 'custom:plasma:permissions';
 
 const SELF_BASES = [
   'read:users', 'read:users:name', 'read:users:groups', 'users:activity', 'read:users:activity', 'servers',
@@ -31,8 +37,11 @@ export const ROLE_SCOPES: Record<string, string[]> = {
   admin: [
     'admin-ui', 'admin:users', 'admin:servers', 'tokens', 'admin:groups', 'list:services', 'read:services', 'read:hub',
     'proxy', 'shutdown', 'access:services', 'access:servers', 'read:roles', 'read:metrics',
+    'custom:plasma:environments', 'custom:plasma:permissions',
   ],
   user: ['self'],
+  /** Members of environments.builder_groups (teachers): environments, but not who may use them. */
+  builder: ['custom:plasma:environments'],
   server: ['users:activity!user', 'access:servers!user'],
   token: ['inherit'],
 };
@@ -102,10 +111,10 @@ export function expandScopes(scopes: Iterable<string>, owner: string): Set<strin
   return out;
 }
 
-/** Scopes a user holds through their roles. */
-export function userRoleScopes(name: string, admin: boolean): Set<string> {
-  const roles = admin ? ['admin', 'user'] : ['user'];
-  return expandScopes(roles.flatMap((r) => ROLE_SCOPES[r]), name);
+/** Scopes a user holds through their roles (admin or user, plus roles from their groups such as builder). */
+export function userRoleScopes(name: string, admin: boolean, extraRoles: string[] = []): Set<string> {
+  const roles = [...(admin ? ['admin', 'user'] : ['user']), ...extraRoles];
+  return expandScopes(roles.flatMap((r) => ROLE_SCOPES[r] ?? []), name);
 }
 
 export const identifyScopes = (name: string) => [`read:users:name!user=${name}`, `read:users:groups!user=${name}`];
@@ -121,8 +130,8 @@ function covers(held: ParsedScope, wanted: ParsedScope): boolean {
 }
 
 /** The scopes a token really has: its own (or its owner's for `inherit`) ∩ its owner's, plus identify scopes. */
-export function tokenScopes(raw: string[], roles: string[], ownerName: string, ownerAdmin: boolean): Set<string> {
-  const owner = userRoleScopes(ownerName, ownerAdmin);
+export function tokenScopes(raw: string[], roles: string[], ownerName: string, ownerAdmin: boolean, ownerExtraRoles: string[] = []): Set<string> {
+  const owner = userRoleScopes(ownerName, ownerAdmin, ownerExtraRoles);
   const requested = [...raw, ...roles.flatMap((r) => ROLE_SCOPES[r] ?? [])];
   let result: Set<string>;
   if (requested.includes('inherit')) {

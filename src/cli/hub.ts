@@ -7,6 +7,7 @@ import { loadConfig, resolvePaths, type PlasmaConfig, type PlasmaPaths } from '.
 import { openDatabase, Repo } from '../db/index.ts';
 import { proxyToken, startHub } from '../hub/index.ts';
 import { newApiToken } from '../api/routes/tokens.ts';
+import { readStdin } from './stdin.ts';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/plasma.mjs');
 
@@ -19,12 +20,6 @@ async function withRepo<T>(fn: (repo: Repo, config: PlasmaConfig) => Promise<T>)
   } finally {
     await opened.close();
   }
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
 function fail(message: string): never {

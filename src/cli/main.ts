@@ -3,6 +3,7 @@ import { registerProxyCommands } from './proxy.ts';
 import { registerHubCommands } from './hub.ts';
 import { registerImageCommands } from './image.ts';
 import { registerConfigCommands } from './config.ts';
+import { registerEnvCommands } from './env.ts';
 
 const program = new Command('plasma')
   .description('Plasma: a multi-user Jupyter platform for teaching')
@@ -13,6 +14,7 @@ registerHubCommands(program);
 registerProxyCommands(program);
 registerImageCommands(program);
 registerConfigCommands(program);
+registerEnvCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -92,8 +92,8 @@ export const environmentsSchema = z.strictObject({
   default: z.string().optional(),
   /** Image every environment without a Dockerfile is built on (made by `plasma image bootstrap`). */
   base_image: z.string().default('plasma/base:latest'),
-  /** Environment images are named <image_prefix><name>:<ref>. */
-  image_prefix: z.string().regex(/^([a-z0-9][a-z0-9._-]*\/)*$/, 'empty, or a repository path ending in "/" such as plasma-env/').default('plasma-env/'),
+  /** Environment images are named <image_prefix><name>:<ref>; the catalogue lists Plasma's images under it. */
+  image_prefix: z.string().regex(/^([a-z0-9][a-z0-9._-]*\/)*([a-z0-9][a-z0-9._-]*)?$/, 'a lower-case image path such as plasma-env/ (or plasma-env/course-)').default('plasma-env/'),
   /** Docker network of builds: Docker's default (bridge), or host. */
   build_network: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a Docker network name such as default or host').default('default'),
   /** Builds that run at once; the rest wait in the queue. */

@@ -107,6 +107,41 @@ export interface SessionsTable {
   last_seen: string;
 }
 
+export type BuildStatus = 'queued' | 'building' | 'built' | 'failed';
+
+export interface BuildsTable {
+  id: Generated<number>;
+  /** The environment's name (its image labels carry the same). */
+  environment: string;
+  status: BuildStatus;
+  /** JSON: the environment's settings (repository without credentials, ref, names, limits, build args). */
+  settings: string;
+  /** The tag being built. */
+  image: string;
+  requested_by: string;
+  queued_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  commit_sha: string | null;
+  image_id: string | null;
+  /** Dockerfile step n of total_steps, while building. */
+  step: number | null;
+  total_steps: number | null;
+  no_cache: number;
+  /** The checkout waiting to be built (kept across a hub restart while queued). */
+  work_dir: string | null;
+  /** Head and tail of the log (capped). */
+  log: string;
+  log_bytes: number;
+  error: string | null;
+}
+
+export interface EnvironmentGroupsTable {
+  environment: string;
+  /** A UNIX (or hub) group name. */
+  group_name: string;
+}
+
 export interface Database {
   users: UsersTable;
   groups: GroupsTable;
@@ -116,4 +151,6 @@ export interface Database {
   oauth_clients: OAuthClientsTable;
   oauth_codes: OAuthCodesTable;
   sessions: SessionsTable;
+  builds: BuildsTable;
+  environment_groups: EnvironmentGroupsTable;
 }

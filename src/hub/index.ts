@@ -8,6 +8,7 @@ import { ChpApiClient } from '../proxy/client.ts';
 import { createSpawner } from '../spawner/index.ts';
 import { IdleCuller } from '../culler/index.ts';
 import { HostSampler, ServerSampler } from '../monitoring/index.ts';
+import { EnvironmentService } from '../environments/index.ts';
 import type { HubContext } from '../api/context.ts';
 import { buildHubApp } from './app.ts';
 import { ServerManager } from './servers.ts';
@@ -45,8 +46,16 @@ export async function startHub(options: { paths?: PlasmaPaths; config?: PlasmaCo
   const urls = { baseUrl: config.hub.base_url, hubTarget, apiUrl: `${connect}${config.hub.base_url}hub/api` };
   const proxy = new ChpApiClient(`http://${loopbackFor(config.proxy.api_ip)}:${config.proxy.api_port}`, proxyToken(config, paths));
   const spawner = await createSpawner(config, paths, log, connect);
-  const servers = new ServerManager(repo, spawner, proxy, config, urls, log);
-  const hubUsers = new HubUsers(repo, config.auth);
+  const hubUsers = new HubUsers(repo, config.auth, config.environments);
+  const environments = new EnvironmentService(repo, config, paths, log);
+  const servers = new ServerManager(repo, spawner, proxy, config, urls, log, {
+    // Every start, from the API, the form or for a named server, is checked here against fresh groups.
+    resolve: async (user, userOptions) => {
+      const groups = await hubUsers.currentGroups(user);
+      const actor = { name: user.name, admin: !!user.admin, builder: hubUsers.isBuilder(groups) };
+      return environments.resolveForSpawn(actor, userOptions, groups, spawner.kind !== 'local');
+    },
+  });
   await hubUsers.applyAdminUsers();
 
   const monitor = {
@@ -59,7 +68,7 @@ export async function startHub(options: { paths?: PlasmaPaths; config?: PlasmaCo
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
   const ctx: HubContext = {
-    repo, config, paths, servers, hubUsers, urls, log, monitor, spawner,
+    repo, config, paths, servers, hubUsers, environments, urls, log, monitor, spawner,
     authenticator: createAuthenticator(config.auth, repo),
     sessions: new SessionStore(repo, config.hub.cookie_max_age_days),
     throttle: new LoginThrottle(config.hub.login_throttle.max_failures, config.hub.login_throttle.window_seconds),
@@ -75,6 +84,7 @@ export async function startHub(options: { paths?: PlasmaPaths; config?: PlasmaCo
     void retryRoutes(servers, log);
   }
   servers.startTimers();
+  await environments.start();
   const culler = new IdleCuller(repo, {
     refreshActivity: () => servers.checkRoutes(),
     stopServer: async (userId, serverName) => {
@@ -95,6 +105,7 @@ export async function startHub(options: { paths?: PlasmaPaths; config?: PlasmaCo
       culler.stop();
       monitor.servers.stop();
       await servers.close();
+      await environments.close();
       await app.close();
       await opened.close();
       log.info('hub stopped (user servers keep running)');

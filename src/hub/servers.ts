@@ -4,7 +4,15 @@ import type { PlasmaConfig } from '../config/index.ts';
 import { hashSecret, nowIso, type Repo, type ServerRow, type UserRow } from '../db/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { ProxyClient } from '../proxy/types.ts';
-import { SpawnError, type ProgressEvent, type Spawner, type SpawnerState } from '../spawner/types.ts';
+import { SpawnError, type ProgressEvent, type SpawnEnvironment, type Spawner, type SpawnerState } from '../spawner/types.ts';
+
+/**
+ * Checks and resolves what a start asks for, before anything starts: which environment (image, limits,
+ * folder) and whether this user may use it. Errors carry the HTTP status to answer (400, 403).
+ */
+export interface EnvironmentResolver {
+  resolve(user: UserRow, userOptions: Record<string, unknown>): Promise<{ userOptions: Record<string, unknown>; environment?: SpawnEnvironment }>;
+}
 
 /** What the progress stream sends: JupyterHub's event shape. */
 export interface ServerEvent extends ProgressEvent {
@@ -61,6 +69,7 @@ export class ServerManager {
     private readonly config: PlasmaConfig,
     private readonly urls: HubUrls,
     private readonly log: Logger,
+    private readonly environments?: EnvironmentResolver,
   ) {}
 
   prefixFor(userName: string, serverName: string): string {
@@ -90,8 +99,19 @@ export class ServerManager {
         throw new ServerError(`${user.name} already has the maximum of ${limit} named server${limit === 1 ? '' : 's'} running; stop one first`, 400);
       }
     }
+    let resolved: Awaited<ReturnType<EnvironmentResolver['resolve']>> = { userOptions };
+    if (this.environments) {
+      try {
+        resolved = await this.environments.resolve(user, userOptions);
+      } catch (err) {
+        const status = (err as { status?: number }).status;
+        if (typeof status === 'number') throw new ServerError((err as Error).message, status);
+        throw err;
+      }
+    }
+    if (this.pendingOf(server.id)) return 'pending';
     const abort = new AbortController();
-    const op = this.beginOp(server.id, 'spawn', () => this.runSpawn(user, server, userOptions, abort));
+    const op = this.beginOp(server.id, 'spawn', () => this.runSpawn(user, server, resolved.userOptions, abort, resolved.environment));
     op.abort = abort;
     const outcome = await Promise.race([op.done.then(() => 'settled' as const), delay(waitMs).then(() => 'waiting' as const)]);
     if (outcome === 'waiting') return 'pending';
@@ -176,7 +196,9 @@ export class ServerManager {
     op.emitter.emit('event', event);
   }
 
-  private async runSpawn(user: UserRow, server: ServerRow, userOptions: Record<string, unknown>, abort: AbortController): Promise<void> {
+  private async runSpawn(
+    user: UserRow, server: ServerRow, userOptions: Record<string, unknown>, abort: AbortController, environment?: SpawnEnvironment,
+  ): Promise<void> {
     const serverId = server.id;
     const prefix = server.base_url;
     const clientId = this.clientIdFor(user.name, server.name);
@@ -210,7 +232,7 @@ export class ServerManager {
         started = await Promise.race([
           this.spawner.start({
             user: { name: user.name, admin: !!user.admin, groups },
-            serverName: server.name, prefix, env, userOptions, previousState: parseJson(server.spawner_state),
+            serverName: server.name, prefix, env, userOptions, environment, previousState: parseJson(server.spawner_state),
             recordState: (s) => {
               state = s;
               void this.repo.updateServer(serverId, { spawner_state: JSON.stringify(s) });

@@ -1,9 +1,33 @@
 import type { PlasmaConfig } from '../config/index.ts';
 import type { Repo, UserRow } from '../db/index.ts';
+import { groupsOfUser, lookupUser } from '../system/users.ts';
 
 /** Brings a user who just logged in into the hub: created if new, admin per config, system groups mirrored. */
 export class HubUsers {
-  constructor(private readonly repo: Repo, private readonly config: PlasmaConfig['auth']) {}
+  constructor(
+    private readonly repo: Repo,
+    private readonly config: PlasmaConfig['auth'],
+    private readonly environments: PlasmaConfig['environments'],
+  ) {}
+
+  /** Roles a user holds through their groups: `builder` for members of environments.builder_groups. */
+  async groupRoles(user: UserRow): Promise<string[]> {
+    if (!this.environments.builder_groups.length) return [];
+    return this.isBuilder(await this.repo.groupsOf(user.id)) ? ['builder'] : [];
+  }
+
+  isBuilder(groups: string[]): boolean {
+    return this.environments.builder_groups.some((g) => groups.includes(g));
+  }
+
+  /**
+   * The user's groups as they are now: for a user with a system account, the UNIX groups are read again and
+   * mirrored first (an admin may have changed them since the last login). Used where a permission depends on them.
+   */
+  async currentGroups(user: UserRow): Promise<string[]> {
+    if (await lookupUser(user.name)) await this.syncSystemGroups(user, await groupsOfUser(user.name));
+    return this.repo.groupsOf(user.id);
+  }
 
   async ensure(name: string, systemGroups?: string[]): Promise<UserRow | null> {
     let user = await this.repo.findUser(name);

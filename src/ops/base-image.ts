@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { NOTEBOOK_USER, VENV_DIR } from '../builder/render.ts';
 
 /**
  * Builds Plasma's base images with no registry: a minimal Debian root from debootstrap, imported into
@@ -58,9 +59,6 @@ const WELCOME_NOTEBOOK = {
 
 /** Bumped whenever the recipe below changes, so `plasma image bootstrap` rebuilds an older base. */
 export const BASE_RECIPE_VERSION = '2';
-export const NOTEBOOK_USER = { name: 'jovyan', uid: 1100 };
-/** Where an environment's Python packages go (Debian's PEP 668 forbids pip in the system Python). */
-export const VENV_DIR = '/srv/venv';
 
 function dockerfile(root: string): string {
   const { name, uid } = NOTEBOOK_USER;

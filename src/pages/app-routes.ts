@@ -1,9 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HubContext } from '../api/context.ts';
-import { ServerError } from '../hub/servers.ts';
 import { sendPage } from './compress.ts';
-import { escapeHtml, page } from './html.ts';
-import { form } from './forms.ts';
+import { registerSpawnForm } from './spawn.ts';
 import type { CurrentUser } from './routes.ts';
 import type { ShellConfig, SpaShell } from './spa.ts';
 
@@ -36,30 +34,7 @@ export function registerAppRoutes(app: FastifyInstance, ctx: HubContext, shell: 
     });
   }
 
-  // JupyterHub's spawn form, for scripts and browsers without JavaScript: start, then watch the progress page.
-  const spawnForm = async (req: FastifyRequest<{ Params: { user?: string; server?: string } }>, reply: FastifyReply) => {
-    const me = await current(req);
-    if (!me) return reply.redirect(`${hub}login?next=${encodeURIComponent(req.url)}`, 302);
-    const body = form(req);
-    if (body._xsrf !== me.session.xsrf) return reply.code(403).type('text/html').send(page('403', '<p>The form expired; go back and try again.</p>', base));
-    const owner = req.params.user && req.params.user !== me.user.name ? await ctx.repo.findUser(req.params.user) : me.user;
-    if (!owner || (owner.id !== me.user.id && !me.user.admin)) return reply.code(404).type('text/html').send(page('404', '<p>No such user.</p>', base));
-    const serverName = req.params.server ?? '';
-    const options: Record<string, unknown> = {};
-    for (const key of ['environment', 'image']) if (body[key]) options[key] = body[key];
-    try {
-      await ctx.servers.start(owner, serverName, options, 0);
-    } catch (err) {
-      const message = err instanceof ServerError ? err.message : 'the server could not be started';
-      return reply.code(err instanceof ServerError ? err.status : 500).type('text/html')
-        .send(page('Could not start', `<p class="error">${escapeHtml(message)}</p>`, base));
-    }
-    const pending = `${hub}spawn-pending/${encodeURIComponent(owner.name)}${serverName ? `/${encodeURIComponent(serverName)}` : ''}`;
-    return reply.redirect(pending, 303);
-  };
-  app.post(`${hub}spawn`, spawnForm);
-  app.post(`${hub}spawn/:user`, spawnForm);
-  app.post(`${hub}spawn/:user/:server`, spawnForm);
+  registerSpawnForm(app, ctx, current);
 
   // A stopped server's URL lands here through the proxy's '/' route (JupyterHub's UserUrlHandler).
   app.get(`${hub}user/*`, async (req, reply) => {

@@ -12,6 +12,7 @@ export function safeNext(next: unknown, fallback: string): string {
   return next;
 }
 
+/** An HTML form's fields (application/x-www-form-urlencoded). */
 export function form(req: FastifyRequest): Record<string, string> {
   return Object.fromEntries(new URLSearchParams(rawBody(req)?.toString('utf8') ?? ''));
 }

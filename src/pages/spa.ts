@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ALL_BASES } from '../auth/scopes.ts';
+import { ALL_BASES, ENVIRONMENTS_SCOPE, holds, PERMISSIONS_SCOPE, userRoleScopes } from '../auth/scopes.ts';
 import type { SessionRow, UserRow } from '../db/index.ts';
 import type { HubContext } from '../api/context.ts';
 import { PLASMA_VERSION } from '../api/routes/hub.ts';
@@ -49,14 +49,16 @@ export class SpaShell {
   async config(user: UserRow, session: SessionRow): Promise<ShellConfig> {
     const ctx = this.ctx;
     const admin = !!user.admin;
-    const groups = await ctx.repo.groupsOf(user.id);
-    const builder = admin || groups.some((g) => ctx.config.environments.builder_groups.includes(g));
+    // What the API will allow this user, so the app shows only what works.
+    const scopes = userRoleScopes(user.name, admin, await ctx.hubUsers.groupRoles(user));
     return {
       base_url: ctx.urls.baseUrl,
       hub_prefix: `${ctx.urls.baseUrl}hub/`,
       version: PLASMA_VERSION,
       user: { name: user.name, admin },
-      can: { admin, environments: builder, permissions: admin, monitoring: admin },
+      can: {
+        admin, environments: holds(scopes, ENVIRONMENTS_SCOPE), permissions: holds(scopes, PERMISSIONS_SCOPE), monitoring: holds(scopes, 'read:metrics'),
+      },
       xsrf: session.xsrf,
       named_servers: { enabled: ctx.config.spawner.named_servers.enabled, limit: ctx.config.spawner.named_servers.limit_per_user },
       announcement: ctx.config.ui.announcement,

@@ -81,4 +81,14 @@ export class Browser {
     const xsrf = /name="_xsrf" value="([^"]+)"/.exec(form.text)?.[1] ?? '';
     return this.go('/hub/login', { form: { username, password, _xsrf: xsrf } });
   }
+
+  /**
+   * Opens one of the app's pages and makes the API call that page makes to show its content, as the app does: the
+   * browser's cookie plus the page's XSRF token. Returns the page and the parsed answer.
+   */
+  async appView(pagePath: string, apiPath: string) {
+    const page = await this.go(pagePath);
+    const res = await this.go(apiPath, { headers: { 'X-XSRFToken': xsrfOf(page.text), Accept: 'application/json' } });
+    return { page, status: res.status, data: res.text ? JSON.parse(res.text) : null };
+  }
 }

@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 
 export const BASE_IMAGE = 'plasma/base:latest';
-export const TEST_IMAGE = 'plasma-test/base:latest';
 
 export function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
@@ -16,13 +15,14 @@ export function dockerOk(...args: string[]): { code: number; out: string } {
   }
 }
 
-/** Test images are tags of the bootstrap image under plasma-test/ (cheap, removed after). */
-export function tagTestImage(name = TEST_IMAGE): void {
-  docker('tag', BASE_IMAGE, name);
-}
-
-export function removeTestContainersAndImages(images: string[] = [TEST_IMAGE]): void {
-  const ids = docker('ps', '-aq', '--filter', 'name=^/jupyter-pt-').split('\n').filter(Boolean);
-  if (ids.length) dockerOk('rm', '-f', ...ids);
-  for (const image of images) dockerOk('rmi', image);
+/** Removes the containers of these test users only (other tests may be running servers of their own). */
+export function removeUserContainers(users: string[]): void {
+  for (const user of users) {
+    if (!user.startsWith('pt-')) throw new Error('test users are named pt-…');
+    const ids = new Set([
+      ...docker('ps', '-aq', '--filter', `label=plasma.user=${user}`).split('\n'),
+      ...docker('ps', '-aq', '--filter', `name=^/jupyter-${user}(-.*)?$`).split('\n'),
+    ].filter(Boolean));
+    if (ids.size) dockerOk('rm', '-f', ...ids);
+  }
 }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { dockerOk, removeTestContainersAndImages, tagTestImage, TEST_IMAGE } from '../helpers/docker.ts';
+import { dockerOk, removeUserContainers } from '../helpers/docker.ts';
+import { addEnvironment } from '../helpers/environments.ts';
+import { GitServer } from '../helpers/git-server.ts';
 import { Stack } from '../helpers/stack.ts';
 import { createSystemUser, removeSystemUser } from '../helpers/system-users.ts';
 
@@ -8,18 +10,22 @@ const USER = 'pt-dock2';
 
 // Issue 4, item 5: what users see when things go wrong is a message, not a stack trace.
 describe('Docker spawner errors', () => {
+  const repos = new GitServer();
+  const environments = { build_network: 'host', image_prefix: 'plasma-test/errors-', local_roots: [repos.root] };
   before(() => {
-    removeTestContainersAndImages();
-    tagTestImage();
+    removeUserContainers([USER]);
     createSystemUser(USER, 'Err0rs-student!');
+    repos.commit('quiet', { 'README.md': '# never answers\n' });
   });
-  after(() => {
-    removeTestContainersAndImages();
+  after(async () => {
+    removeUserContainers([USER]);
+    dockerOk('rmi', '-f', 'plasma-test/errors-quiet:HEAD');
     removeSystemUser(USER);
+    await repos.stop();
   });
 
   it('Docker daemon down → 503 with a message, and nothing is left running', async () => {
-    const stack = new Stack({ config: { spawner: { type: 'docker', docker: { network: 'host', default_image: TEST_IMAGE, socket: '/tmp/pt-no-docker-here.sock' } } } });
+    const stack = new Stack({ config: { environments, spawner: { type: 'docker', docker: { network: 'host', socket: '/tmp/pt-no-docker-here.sock' } } } });
     try {
       await stack.start();
       assert.equal((await stack.api('POST', `/users/${USER}`)).status, 201);
@@ -36,11 +42,15 @@ describe('Docker spawner errors', () => {
 
   it('a server that never answers is cleaned up and the user is told why', async () => {
     const stack = new Stack({
-      config: { spawner: { type: 'docker', http_timeout: 4, docker: { network: 'host', default_image: TEST_IMAGE, cmd: ['sleep', '600'] } } },
+      config: { environments, spawner: { type: 'docker', http_timeout: 4, docker: { network: 'host', cmd: ['sleep', '600'] } } },
     });
     try {
       await stack.start();
+      // The only environment this user may use: a start that names none gets it.
+      await addEnvironment(stack, { repo: repos.path('quiet') });
       assert.equal((await stack.api('POST', `/users/${USER}`)).status, 201);
+      assert.equal((await stack.api('POST', '/groups/pt-errors', { json: { users: [USER] } })).status, 201);
+      assert.equal((await stack.api('POST', '/plasma/environments/quiet/groups', { json: { groups: ['pt-errors'] } })).status, 200);
       const res = await stack.api('POST', `/users/${USER}/server`);
       // Either the start call already saw the failure, or it answered 202 and the progress stream tells.
       if (res.status === 202) {

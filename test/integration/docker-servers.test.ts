@@ -4,24 +4,30 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Browser, xsrfOf } from '../helpers/browser.ts';
-import { docker, dockerOk, removeTestContainersAndImages, tagTestImage, TEST_IMAGE } from '../helpers/docker.ts';
+import { docker, dockerOk, removeUserContainers } from '../helpers/docker.ts';
+import { addEnvironment } from '../helpers/environments.ts';
+import { GitServer } from '../helpers/git-server.ts';
 import { Stack, waitFor } from '../helpers/stack.ts';
-import { createSystemUser, removeSystemUser } from '../helpers/system-users.ts';
+import { createSystemUser, removeSystemGroup, removeSystemUser } from '../helpers/system-users.ts';
 
 const USER = 'pt-dock1';
+const GROUP = 'pt-dockclass';
 const PASSWORD = 'D0cker-student!';
+const IMAGE = 'plasma-test/dock-base:HEAD';
 
 // Issue 4: Docker user servers with Plasma's system-user semantics, through the real hub and proxy.
 describe('Docker user servers', () => {
   const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'plasma-srv-data-'));
+  const repos = new GitServer();
   const stack = new Stack({
     config: {
       auth: { type: 'pam' },
       spawner: {
         type: 'docker', poll_interval: 1, start_timeout: 120,
         named_servers: { enabled: true, limit_per_user: 2 },
-        docker: { network: 'host', default_image: TEST_IMAGE, shared_data_path: shared, memory_limit: '384M', cpu_limit: 1.5, stop_timeout: 2 },
+        docker: { network: 'host', shared_data_path: shared, memory_limit: '384M', cpu_limit: 1.5, stop_timeout: 2 },
       },
+      environments: { build_network: 'host', image_prefix: 'plasma-test/dock-', local_roots: [repos.root] },
     },
   });
   let account: { uid: number; gid: number; home: string };
@@ -29,9 +35,9 @@ describe('Docker user servers', () => {
   const browser = new Browser('');
 
   before(async () => {
-    removeTestContainersAndImages();
-    tagTestImage();
-    account = createSystemUser(USER, PASSWORD);
+    removeUserContainers([USER]);
+    repos.commit('base', { 'course.md': '# from the repository\n' });
+    account = createSystemUser(USER, PASSWORD, [GROUP]);
     // A file the student already had in the environment folder: the image's copy must not replace it.
     fs.mkdirSync(path.join(account.home, 'base'));
     fs.writeFileSync(path.join(account.home, 'base', 'README.md'), 'my own notes\n');
@@ -40,19 +46,26 @@ describe('Docker user servers', () => {
     fs.chmodSync(shared, 0o755); // as /srv/data is: readable by every student
     fs.writeFileSync(path.join(shared, 'course.txt'), 'shared course data\n', { mode: 0o644 });
     await stack.start();
+    // An environment whose folder is ~/base (its display name), granted to the student's UNIX group.
+    await addEnvironment(stack, { repo: repos.path('base') });
+    assert.equal((await stack.api('POST', `/groups/${GROUP}`, { json: {} })).status, 201);
+    assert.equal((await stack.api('POST', '/plasma/environments/base/groups', { json: { groups: [GROUP] } })).status, 200);
     Object.assign(browser, { origin: stack.publicUrl });
   });
   after(async () => {
     await stack.stop();
-    removeTestContainersAndImages();
+    removeUserContainers([USER]);
+    dockerOk('rmi', '-f', IMAGE);
     removeSystemUser(USER);
+    removeSystemGroup(GROUP);
+    await repos.stop();
     fs.rmSync(shared, { recursive: true, force: true });
   });
 
   it('a student logs in with PAM, starts a server, and works in ~/<environment> as themselves', async () => {
     assert.equal((await browser.login(USER, PASSWORD)).status, 200);
-    const home = await browser.go('/hub/home');
-    assert.equal((await browser.go('/hub/spawn', { form: { _xsrf: xsrfOf(home.text), image: TEST_IMAGE } })).url, `/hub/spawn-pending/${USER}`);
+    const spawnPage = await browser.go('/hub/spawn');
+    assert.equal((await browser.go('/hub/spawn', { form: { _xsrf: xsrfOf(spawnPage.text), environment: 'base' } })).url, `/hub/spawn-pending/${USER}`);
     const events = await stack.waitReady(USER);
     assert.equal(events.at(-1).ready, true, JSON.stringify(events.at(-1)));
 
@@ -84,6 +97,7 @@ describe('Docker user servers', () => {
     assert.equal(fs.readFileSync(path.join(account.home, 'base', 'README.md'), 'utf8'), 'my own notes\n', 'the student\'s file was not overwritten');
     assert.ok(fs.existsSync(path.join(account.home, 'base', 'Welcome.ipynb')), 'the image\'s starter content was copied');
     assert.equal(fs.statSync(path.join(account.home, 'base', 'Welcome.ipynb')).uid, account.uid);
+    assert.equal(fs.readFileSync(path.join(account.home, 'base', 'course.md'), 'utf8'), '# from the repository\n', 'and the repository\'s files');
 
     assert.equal(docker('exec', name, 'cat', '/srv/data/course.txt'), 'shared course data');
     const write = dockerOk('exec', name, 'touch', '/srv/data/nope');
@@ -111,7 +125,7 @@ describe('Docker user servers', () => {
 
   it('two named servers run side by side; a third is refused with a clear message', async () => {
     for (const server of ['a', 'b']) {
-      const r = await stack.api('POST', `/users/${USER}/servers/${server}`, { json: { image: TEST_IMAGE } });
+      const r = await stack.api('POST', `/users/${USER}/servers/${server}`, { json: { environment: 'base' } });
       assert.ok([201, 202].includes(r.status), r.text);
     }
     for (const server of ['a', 'b']) assert.equal((await stack.waitReady(USER, server)).at(-1).ready, true);
@@ -121,7 +135,7 @@ describe('Docker user servers', () => {
       const res = await fetch(`${stack.publicUrl}/user/${USER}/${server}/api/status`, { headers: { Authorization: `token ${userToken}` } });
       assert.equal(res.status, 200, `named server ${server} answers`);
     }
-    const third = await stack.api('POST', `/users/${USER}/servers/c`, { json: { image: TEST_IMAGE } });
+    const third = await stack.api('POST', `/users/${USER}/servers/c`, { json: { environment: 'base' } });
     assert.equal(third.status, 400);
     assert.match(third.data.message, /maximum of 2 named servers/);
     assert.equal(dockerOk('inspect', `jupyter-${USER}-c`).code, 1, 'no container was made for the refused server');
@@ -152,7 +166,7 @@ describe('Docker user servers', () => {
   it('errors users see: a missing environment, and stopping cleans up', async () => {
     const missing = await stack.api('POST', `/users/${USER}/servers/x`, { json: { image: 'plasma-test/missing:latest' } });
     assert.equal(missing.status, 400);
-    assert.equal(missing.data.message, 'environment plasma-test/missing:latest is not built');
+    assert.equal(missing.data.message, '"plasma-test/missing:latest" is not a built environment on this hub');
     const bad = await stack.api('POST', `/users/${USER}/servers/y`, { json: { image: '../../etc' } });
     assert.equal(bad.status, 400);
     assert.equal((await stack.api('DELETE', `/users/${USER}/server`)).status, 204);
