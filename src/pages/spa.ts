@@ -18,6 +18,8 @@ export interface ShellConfig {
   can: { admin: boolean; environments: boolean; permissions: boolean; monitoring: boolean };
   xsrf: string;
   named_servers: { enabled: boolean; limit: number };
+  /** Container spawners cannot start a server without an environment; the local one can. */
+  needs_environment: boolean;
   announcement: string;
   scopes: string[];
 }
@@ -61,6 +63,7 @@ export class SpaShell {
       },
       xsrf: session.xsrf,
       named_servers: { enabled: ctx.config.spawner.named_servers.enabled, limit: ctx.config.spawner.named_servers.limit_per_user },
+      needs_environment: ctx.config.spawner.type !== 'local',
       announcement: ctx.config.ui.announcement,
       scopes: [...ALL_BASES].sort(),
     };

@@ -57,16 +57,27 @@ export function printScreenshots(): void {
 
 /** Serious and critical accessibility violations axe-core finds on the page as it is now. */
 export async function seriousViolations(page: Page): Promise<string[]> {
+  // Fades and slides first: a half-faded tooltip or dialog is not what anyone reads.
+  await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished.catch(() => undefined))));
   const result = await new AxeBuilder({ page }).analyze();
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
 }
 
-/** Signs in through the hub's real login form, as a person would. */
-export async function signIn(page: Page, origin: string, username: string, password: string, next = ''): Promise<void> {
-  await page.goto(`${origin}/hub/login${next ? `?next=${encodeURIComponent(next)}` : ''}`);
+/** Signs in through the hub's real login form, as a person would. `hubUrl` is the hub's pages URL (…/hub/). */
+export async function signIn(page: Page, hubUrl: string, username: string, password: string, next = ''): Promise<void> {
+  await page.goto(`${hubUrl}login${next ? `?next=${encodeURIComponent(next)}` : ''}`);
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password', { exact: true }).fill(password);
   await Promise.all([page.waitForURL((u) => !u.pathname.endsWith('/hub/login')), page.getByRole('button', { name: 'Sign in' }).click()]);
+}
+
+/** Presses Tab until `target` has the focus, as a keyboard user would; fails if it is never reached. */
+export async function tabTo(page: Page, target: ReturnType<Page['locator']>, max = 40): Promise<void> {
+  for (let i = 0; i < max; i++) {
+    if (await target.evaluate((el) => el === document.activeElement || el.contains(document.activeElement)).catch(() => false)) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`Tab never reached ${target}`);
 }

@@ -22,5 +22,14 @@ export const theme = createTheme({
     MuiButton: { defaultProps: { disableElevation: true }, styleOverrides: { root: { textTransform: 'none' } } },
     MuiToggleButton: { styleOverrides: { root: { textTransform: 'none' } } },
     MuiTableCell: { styleOverrides: { head: { fontWeight: 600 } } },
+    // Opaque tooltips: MUI's translucent grey fails contrast over dark pages.
+    MuiTooltip: {
+      styleOverrides: {
+        tooltip: ({ theme: th }) => ({
+          backgroundColor: '#1b2133', color: '#fff', fontSize: '0.8rem',
+          ...th.applyStyles('dark', { backgroundColor: '#e6e9f2', color: '#10131b' }),
+        }),
+      },
+    },
   },
 });

@@ -8,6 +8,7 @@ export interface ShellConfig {
   can: { admin: boolean; environments: boolean; permissions: boolean; monitoring: boolean };
   xsrf: string;
   named_servers: { enabled: boolean; limit: number };
+  needs_environment: boolean;
   announcement: string;
   scopes: string[];
 }

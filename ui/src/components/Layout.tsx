@@ -11,7 +11,7 @@ import People from '@mui/icons-material/PeopleOutlined';
 import PlayArrow from '@mui/icons-material/PlayArrowOutlined';
 import ShowChart from '@mui/icons-material/ShowChart';
 import {
-  AppBar, Box, Button, Divider, Drawer, IconButton, List, ListItemButton, ListItemIcon, ListItemText, ListSubheader, Toolbar,
+  AppBar, Box, Button, Divider, Drawer, IconButton, List, ListItem, ListItemButton, ListItemIcon, ListItemText, ListSubheader, Toolbar,
   Tooltip, Typography, useColorScheme,
 } from '@mui/material';
 import { useState, type ReactNode } from 'react';
@@ -46,13 +46,14 @@ function Nav({ onNavigate }: { onNavigate: () => void }) {
   return (
     <Box component="nav" aria-label={t.nav.label}>
       {items().map((section, i) => (
-        <List key={i} dense subheader={section.title ? <ListSubheader component="div">{section.title}</ListSubheader> : undefined}>
+        <List key={i} dense subheader={section.title ? <ListSubheader>{section.title}</ListSubheader> : undefined}>
           {section.entries.map((e) => (
-            <ListItemButton key={e.to} component={NavLink} to={e.to} onClick={onNavigate}
-              selected={pathname === e.to || pathname.startsWith(`${e.to}/`)}>
-              <ListItemIcon sx={{ minWidth: 36 }}>{e.icon}</ListItemIcon>
-              <ListItemText primary={e.label} />
-            </ListItemButton>
+            <ListItem key={e.to} disablePadding>
+              <ListItemButton component={NavLink} to={e.to} onClick={onNavigate} selected={pathname === e.to || pathname.startsWith(`${e.to}/`)}>
+                <ListItemIcon sx={{ minWidth: 36 }}>{e.icon}</ListItemIcon>
+                <ListItemText primary={e.label} />
+              </ListItemButton>
+            </ListItem>
           ))}
         </List>
       ))}

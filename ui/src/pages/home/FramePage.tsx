@@ -81,6 +81,7 @@ export default function FramePage() {
       <Typography variant="h1" sx={{ position: 'absolute', width: 1, height: 1, overflow: 'hidden', clip: 'rect(0 0 0 0)' }}>
         {t.frame.title(serverLabel(server))}
       </Typography>
+      <SidePanel user={user} server={server} servers={owner.data.servers ?? {}} />
       <iframe key={generation} ref={frame} src={url} title={t.frame.title(serverLabel(server))} onLoad={onLoad}
         style={{ position: 'absolute', inset: 0, width: '100%', height: '100%', border: 0 }} />
       {!loaded && (
@@ -98,7 +99,6 @@ export default function FramePage() {
           )}
         </Box>
       )}
-      <SidePanel user={user} server={server} servers={owner.data.servers ?? {}} />
     </Box>
   );
 }

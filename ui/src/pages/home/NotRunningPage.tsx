@@ -8,7 +8,10 @@ import { t } from '../../strings/index.ts';
 
 /** Where a stopped server's address lands (the hub answers 424 with this page). */
 export default function NotRunningPage() {
-  const { user = '', server = '' } = useParams();
+  const params = useParams();
+  const user = params.user ?? '';
+  // Without named servers, what follows the user name is a path in their server, not a server's name.
+  const server = config.named_servers.enabled ? params.server ?? '' : '';
   const mayStart = user === config.user.name || config.can.admin;
   return (
     <>

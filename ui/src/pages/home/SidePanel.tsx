@@ -3,7 +3,7 @@ import ChevronRight from '@mui/icons-material/ChevronRight';
 import Home from '@mui/icons-material/HomeOutlined';
 import SwapHoriz from '@mui/icons-material/SwapHoriz';
 import { Box, Button, ButtonBase, Menu, MenuItem, Paper, Stack } from '@mui/material';
-import { useEffect, useId, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { api } from '../../api/client.ts';
 import type { ServerModel } from '../../api/types.ts';
@@ -16,6 +16,7 @@ import { t } from '../../strings/index.ts';
 /** A slim tab on the right edge of the framed server; it opens into Home, Stop and Switch server. */
 export function SidePanel({ user, server, servers }: { user: string; server: string; servers: Record<string, ServerModel> }) {
   const [open, setOpen] = useState(true);
+  const touched = useRef(false);
   const [menu, setMenu] = useState<HTMLElement | null>(null);
   const navigate = useNavigate();
   const panelId = useId();
@@ -23,12 +24,18 @@ export function SidePanel({ user, server, servers }: { user: string; server: str
 
   // Shown for a moment so it is noticed, then folded away.
   useEffect(() => {
-    const timer = setTimeout(() => setOpen(false), 2500);
+    const timer = setTimeout(() => touched.current || setOpen(false), 2500);
     return () => clearTimeout(timer);
   }, []);
 
   return (
-    <Box sx={{ position: 'absolute', right: 0, top: '50%', transform: 'translateY(-50%)', display: 'flex', alignItems: 'center', zIndex: 10 }}>
+    <Box sx={{ position: 'absolute', right: 0, top: '50%', transform: 'translateY(-50%)', display: 'flex', flexDirection: 'row-reverse', alignItems: 'center', zIndex: 10 }}>
+      <ButtonBase onClick={() => { touched.current = true; setOpen((o) => !o); }} aria-expanded={open} aria-controls={panelId}
+        aria-label={open ? t.frame.hidePanel : t.frame.showPanel} title={open ? t.frame.hidePanel : t.frame.showPanel}
+        sx={{ width: 28, height: 88, bgcolor: 'background.paper', color: 'primary.main', boxShadow: 4, borderRadius: open ? 0 : '10px 0 0 10px', flexDirection: 'column', gap: 0.5 }}>
+        <img src={hubPath('logo')} alt="" width={20} height={20} />
+        {open ? <ChevronRight fontSize="small" /> : <ChevronLeft fontSize="small" />}
+      </ButtonBase>
       <Paper id={panelId} role="region" aria-label={t.frame.panel} elevation={6} hidden={!open}
         sx={{ p: 1, borderRadius: '10px 0 0 10px', display: open ? 'block' : 'none' }}>
         <Stack spacing={1}>
@@ -49,12 +56,6 @@ export function SidePanel({ user, server, servers }: { user: string; server: str
           )}
         </Stack>
       </Paper>
-      <ButtonBase onClick={() => setOpen((o) => !o)} aria-expanded={open} aria-controls={panelId}
-        aria-label={open ? t.frame.hidePanel : t.frame.showPanel} title={open ? t.frame.hidePanel : t.frame.showPanel}
-        sx={{ width: 28, height: 88, bgcolor: 'background.paper', color: 'primary.main', boxShadow: 4, borderRadius: open ? 0 : '10px 0 0 10px', flexDirection: 'column', gap: 0.5 }}>
-        <img src={hubPath('logo')} alt="" width={20} height={20} />
-        {open ? <ChevronRight fontSize="small" /> : <ChevronLeft fontSize="small" />}
-      </ButtonBase>
     </Box>
   );
 }

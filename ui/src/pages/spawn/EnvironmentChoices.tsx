@@ -1,6 +1,8 @@
 import { Box, Button, Card, CardActions, CardContent, Link, Typography } from '@mui/material';
 import type { Environment } from '../../api/types.ts';
 import { DataTable, type Column } from '../../components/DataTable.tsx';
+import { Empty } from '../../components/States.tsx';
+import { config } from '../../config.ts';
 import { dateTime } from '../../format.ts';
 import { t } from '../../strings/index.ts';
 
@@ -30,8 +32,14 @@ function StartButton({ env, busy, onStart }: { env: Environment | null; busy: st
   );
 }
 
+/** With no environment to choose: the hub's default start where it has one, else why there is nothing. */
+function NoChoice({ busy, onStart }: Omit<Props, 'environments'>) {
+  if (config.needs_environment) return <Empty>{s.noEnvironments}</Empty>;
+  return <DefaultChoice busy={busy} onStart={onStart} />;
+}
+
 export function EnvironmentCards({ environments, busy, onStart }: Props) {
-  if (!environments.length) return <DefaultChoice busy={busy} onStart={onStart} />;
+  if (!environments.length) return <NoChoice busy={busy} onStart={onStart} />;
   return (
     <Box sx={{ display: 'grid', gap: 2, gridTemplateColumns: 'repeat(auto-fill, minmax(280px, 1fr))' }}>
       {environments.map((e) => (
@@ -55,7 +63,7 @@ export function EnvironmentCards({ environments, busy, onStart }: Props) {
 }
 
 export function EnvironmentTable({ environments, busy, onStart }: Props) {
-  if (!environments.length) return <DefaultChoice busy={busy} onStart={onStart} />;
+  if (!environments.length) return <NoChoice busy={busy} onStart={onStart} />;
   const columns: Column<Environment>[] = [
     { field: 'name', header: t.environments.columns.name, render: (e) => <><strong>{e.display_name || e.name}</strong>{e.description && <Typography variant="body2" color="text.secondary">{e.description}</Typography>}</> },
     { field: 'repo', header: s.repository, render: (e) => <RepoLink repo={e.repo} />, hideBelow: 'md' },

@@ -14,6 +14,8 @@ import { t } from '../../strings/index.ts';
 import { serverNameProblem } from '../../validation.ts';
 import { EnvironmentCards, EnvironmentTable } from './EnvironmentChoices.tsx';
 
+const QUICK_REFUSAL_MS = 500;
+
 /** The environments this user may use; Start begins the spawn and moves to its progress page. */
 export default function SpawnPage() {
   const params = useParams();
@@ -36,13 +38,18 @@ export default function SpawnPage() {
     if (problem) return;
     setBusy(env?.name ?? '');
     setError(null);
-    try {
-      await api.servers.start(user, serverName, env ? { environment: env.name } : {});
-      navigate(pendingPath(user, serverName));
-    } catch (err) {
-      setError(err);
+    // The hub answers once the server is ready (or after 10 s): follow its progress on the next page meanwhile,
+    // unless it refuses at once (not allowed, already running…), which is shown here.
+    const started = api.servers.start(user, serverName, env ? { environment: env.name } : {});
+    const refused = await Promise.race([
+      started.then(() => null, (err: unknown) => err), new Promise((r) => setTimeout(() => r(null), QUICK_REFUSAL_MS)),
+    ]);
+    if (refused) {
+      setError(refused);
       setBusy(null);
+      return;
     }
+    navigate(pendingPath(user, serverName));
   };
 
   return (

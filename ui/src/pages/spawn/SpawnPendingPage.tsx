@@ -18,8 +18,11 @@ export default function SpawnPendingPage() {
   const [cancelling, setCancelling] = useState(false);
   const [cancelError, setCancelError] = useState<unknown>(null);
 
+  // A moment on the full bar, so the user sees it finished, then the server.
   useEffect(() => {
-    if (progress.ready) navigate(openPath(user, server), { replace: true });
+    if (!progress.ready) return undefined;
+    const timer = setTimeout(() => navigate(openPath(user, server), { replace: true }), 700);
+    return () => clearTimeout(timer);
   }, [progress.ready, navigate, user, server]);
 
   const cancel = async () => {
@@ -40,7 +43,7 @@ export default function SpawnPendingPage() {
       <Paper variant="outlined" sx={{ p: 3, maxWidth: 720 }}>
         <Typography variant="h2" sx={{ mb: 2 }}>{serverLabel(server)}</Typography>
         <LinearProgress variant="determinate" value={progress.percent} aria-label={s.progress} color={failed ? 'error' : 'primary'} sx={{ height: 10, borderRadius: 5, mb: 1.5 }} />
-        <Typography role="status" aria-live="polite" sx={{ mb: 2 }}>{failed ? s.failed : last}</Typography>
+        <Typography role="status" aria-live="polite" sx={{ mb: 2 }}>{failed ? s.failed : progress.ready ? s.ready : last}</Typography>
         {failed && (
           <Alert severity={/cancelled/.test(failed) ? 'info' : 'error'} sx={{ mb: 2 }}
             action={<Button color="inherit" component={Link} to={spawnPath(user, server)}>{t.common.back}</Button>}>
