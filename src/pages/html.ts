@@ -21,6 +21,7 @@ label{display:block;margin:1rem 0 .3rem;font-weight:500}
 input[type=text],input[type=password]{width:100%;padding:.65rem .75rem;font:inherit;color:inherit;background:transparent;border:1px solid var(--line);border-radius:8px}
 input[aria-invalid=true]{border-color:var(--error)}
 button{font:inherit;cursor:pointer;border-radius:8px}
+form button[type=submit]{padding:.6rem 1.2rem;background:var(--primary);color:var(--on-primary);border:0;font-weight:600}
 .primary{width:100%;margin-top:1.5rem;padding:.7rem 1rem;background:var(--primary);color:var(--on-primary);border:0;font-weight:600}
 .primary:disabled{opacity:.55;cursor:not-allowed}
 .ghost{display:flex;align-items:center;padding:0 .7rem;background:transparent;color:var(--primary);border:1px solid var(--line)}.ghost[aria-pressed=true]{background:color-mix(in srgb,var(--primary) 15%,transparent)}

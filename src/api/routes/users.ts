@@ -22,6 +22,12 @@ export async function authorizedUser(ctx: HubContext, req: FastifyRequest, name:
   return { identity: identity!, user: existing };
 }
 
+/** JupyterHub's `include_stopped_servers` (any value but 0), for one user and for the list alike. */
+function stoppedWanted(q: Record<string, string | undefined>): boolean {
+  const v = q.include_stopped_servers;
+  return v !== undefined && v !== '0' && v !== 'false';
+}
+
 function adminFlag(value: unknown): boolean | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'boolean') throw badRequest('admin must be a boolean (true or false)');
@@ -54,7 +60,8 @@ export function registerUserRoutes(app: FastifyInstance, ctx: HubContext): void 
       const active = servers.some((s) => isActive(ctx, s));
       return state === 'active' ? active : state === 'inactive' ? !active : servers.some((s) => isReady(ctx, s));
     });
-    return paginateModels(req, page, users, (u) => userModel(ctx, identity, u, { groups: groupsById.get(u.id), servers: serversById.get(u.id) }));
+    const includeStopped = stoppedWanted(q);
+    return paginateModels(req, page, users, (u) => userModel(ctx, identity, u, { groups: groupsById.get(u.id), servers: serversById.get(u.id), includeStopped }));
   });
 
   app.post('/users', async (req, reply) => {
@@ -89,7 +96,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: HubContext): void 
       'read:users', 'read:users:name', 'read:servers', 'read:users:groups', 'read:users:activity', 'read:roles:users', 'admin:auth_state',
     ]);
     const q = req.query as Record<string, string | undefined>;
-    const includeStopped = q.include_stopped_servers !== undefined && q.include_stopped_servers !== '0' && q.include_stopped_servers !== 'false';
+    const includeStopped = stoppedWanted(q);
     return userModel(ctx, identity, user, { includeStopped });
   });
 

@@ -6,6 +6,8 @@ import { t } from '../strings/index.ts';
 interface Props {
   /** The button's text, or the tooltip and accessible name of an icon button. */
   label: string;
+  /** A fuller accessible name for the button when its text alone is ambiguous (e.g. "Stop" in a table). */
+  name?: string;
   icon?: ReactElement;
   /** The question; the action runs only after Confirm. */
   question: ReactNode;
@@ -52,7 +54,7 @@ export function ConfirmButton(p: Props) {
       </span>
     </Tooltip>
   ) : (
-    <Button color={color} variant={p.variant ?? 'outlined'} size={p.size ?? 'medium'} onClick={() => setOpen(true)} disabled={p.disabled}>
+    <Button color={color} variant={p.variant ?? 'outlined'} size={p.size ?? 'medium'} onClick={() => setOpen(true)} disabled={p.disabled} aria-label={p.name}>
       {p.label}
     </Button>
   );

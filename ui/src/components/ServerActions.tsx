@@ -26,7 +26,7 @@ export function ServerActions({ user, server, changed, compact = false }: {
         <Button size={size} component={Link} to={pendingPath(user, server.name)}>{t.home.status.starting}</Button>
       )}
       {(status === 'running' || status === 'starting') && (
-        <ConfirmButton label={t.common.stop} size={size} question={t.home.stopConfirm(label)}
+        <ConfirmButton label={t.common.stop} name={t.users.stopServer(user, label)} size={size} question={t.home.stopConfirm(label)}
           onConfirm={async () => { await api.servers.stop(user, server.name); changed(); }} />
       )}
       {status === 'stopped' && (

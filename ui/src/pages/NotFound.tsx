@@ -17,7 +17,7 @@ export function Forbidden() {
   return (
     <>
       <PageHeader title="403" />
-      <Empty action={<Button component={Link} to="/home" variant="contained">{t.errors.back}</Button>}>{t.errors.notFound}</Empty>
+      <Empty action={<Button component={Link} to="/home" variant="contained">{t.errors.back}</Button>}>{t.errors.forbidden}</Empty>
     </>
   );
 }

@@ -150,7 +150,7 @@ export const en = {
     activeOnly: 'Active only',
     add: 'Add users',
     stopAll: 'Stop all servers',
-    stopAllConfirm: (count: number) => `Stop the servers of all ${count} active users?`,
+    stopAllConfirm: 'Stop every running server? Unsaved work in open notebooks is lost.',
     stopAllDone: (count: number) => `Stopped ${count} servers.`,
     empty: 'No user matches.',
     columns: {
@@ -319,6 +319,7 @@ export const en = {
     authorize: (owner: string, user: string) => `Open ${owner}'s server as ${user}?`,
     authorizeButton: 'Authorize',
     notBuilt: 'The web UI is not built: run npm run build.',
+    forbidden: 'You may not open this page.',
   },
 };
 

@@ -67,16 +67,21 @@ export default function UserPage() {
   const navigate = useNavigate();
   const notify = useNotify();
   const [error, setError] = useState<unknown>(null);
+  const [adminShown, setAdminShown] = useState<boolean | null>(null);
   if (user.error instanceof ApiError && user.error.status === 404) {
     return <><PageHeader title={u.title(name)} /><Empty action={<Button component={Link} to="/admin/users">{t.common.back}</Button>}>{u.notFound(name)}</Empty></>;
   }
+  // The switch moves at once; it moves back if the hub refuses.
   const setAdmin = async (admin: boolean) => {
     setError(null);
+    setAdminShown(admin);
     try {
       user.setData({ ...(await api.users.update(name, { admin })), servers: user.data?.servers });
       notify(u.saved);
     } catch (err) {
       setError(err);
+    } finally {
+      setAdminShown(null);
     }
   };
   return (
@@ -90,7 +95,7 @@ export default function UserPage() {
           <Stack spacing={2} sx={{ maxWidth: 900 }}>
             <Paper variant="outlined" sx={{ p: 2 }}>
               <FormControlLabel label={u.admin} control={
-                <Switch checked={data.admin} disabled={name === config.user.name} onChange={(e) => setAdmin(e.target.checked)} />
+                <Switch checked={adminShown ?? data.admin} disabled={name === config.user.name} onChange={(e) => setAdmin(e.target.checked)} />
               } />
               <Typography color="text.secondary" sx={{ mt: 1 }}>
                 {u.created}: {dateTime(data.created)} · {u.activity}: {fromNow(data.last_activity)}

@@ -51,7 +51,7 @@ export default function UsersPage() {
       <PageHeader title={t.users.title} actions={
         <>
           <AddUsersDialog added={users.reload} />
-          <ConfirmButton label={t.users.stopAll} question={t.users.stopAllConfirm(total)} disabled={!users.data}
+          <ConfirmButton label={t.users.stopAll} question={t.users.stopAllConfirm} disabled={!users.data}
             onConfirm={async () => { notify(t.users.stopAllDone(await stopAll())); users.reload(); }} />
         </>
       } />
