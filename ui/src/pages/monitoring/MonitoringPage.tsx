@@ -18,14 +18,15 @@ export const monitorPath = (s: { user: string; server: string }) =>
 export default function MonitoringPage() {
   const stats = useServerStats(false, 5000);
   const span = (stats.data?.history_minutes ?? 60) * 60_000;
+  const interval = (stats.data?.interval ?? 10) * 1000;
   const columns: Column<ServerSeries>[] = [
     {
       field: 'server', header: m.columns.server,
       render: (s) => <Link component={RouterLink} to={monitorPath(s)}>{s.user} · {serverLabel(s.server)}</Link>,
     },
     { field: 'environment', header: m.columns.environment, hideBelow: 'md', render: (s) => s.environment ?? '—' },
-    { field: 'cpu', header: m.columns.cpu, render: (s) => <UsageChart series={s} what="cpu" spanMs={span} /> },
-    { field: 'memory', header: m.columns.memory, hideBelow: 'sm', render: (s) => <UsageChart series={s} what="memory" spanMs={span} /> },
+    { field: 'cpu', header: m.columns.cpu, render: (s) => <UsageChart series={s} what="cpu" historyMs={span} intervalMs={interval} /> },
+    { field: 'memory', header: m.columns.memory, hideBelow: 'sm', render: (s) => <UsageChart series={s} what="memory" historyMs={span} intervalMs={interval} /> },
     {
       field: 'actions', header: m.columns.actions, align: 'right',
       render: (s) => (

@@ -20,6 +20,7 @@ export default function ServerMonitorPage() {
   const view = useRef<LogHandle>(null);
   const series = stats.data?.servers.find((s) => s.user === user && s.server === server);
   const span = (stats.data?.history_minutes ?? 60) * 60_000;
+  const interval = (stats.data?.interval ?? 10) * 1000;
 
   useEffect(() => {
     if (logs.data === undefined) return;
@@ -34,8 +35,8 @@ export default function ServerMonitorPage() {
         {series ? (
           <Paper variant="outlined" sx={{ p: 2 }}>
             <Box sx={{ display: 'grid', gap: 3, gridTemplateColumns: { md: '1fr 1fr' } }}>
-              <Box><Typography variant="h3" component="h2" sx={{ mb: 1 }}>{m.cpu}</Typography><UsageChart series={series} what="cpu" spanMs={span} width={420} height={120} /></Box>
-              <Box><Typography variant="h3" component="h2" sx={{ mb: 1 }}>{m.memory}</Typography><UsageChart series={series} what="memory" spanMs={span} width={420} height={120} /></Box>
+              <Box><Typography variant="h3" component="h2" sx={{ mb: 1 }}>{m.cpu}</Typography><UsageChart series={series} what="cpu" historyMs={span} intervalMs={interval} width={420} height={120} /></Box>
+              <Box><Typography variant="h3" component="h2" sx={{ mb: 1 }}>{m.memory}</Typography><UsageChart series={series} what="memory" historyMs={span} intervalMs={interval} width={420} height={120} /></Box>
             </Box>
           </Paper>
         ) : stats.data && <Empty>{m.empty}</Empty>}

@@ -6,11 +6,16 @@ import { t } from '../../strings/index.ts';
 
 const m = t.monitoring;
 
-/** CPU (% of one core) or memory of one server over the kept history, with its latest value. */
-export function UsageChart({ series, what, spanMs, width, height }: {
-  series: ServerSeries; what: 'cpu' | 'memory'; spanMs: number; width?: number; height?: number;
+/**
+ * CPU (% of one core) or memory of one server, with its latest value. The x axis covers the samples there are (at
+ * least 20 of them, at most the kept history), so a server started a minute ago does not look like an empty hour.
+ */
+export function UsageChart({ series, what, historyMs, intervalMs, width, height }: {
+  series: ServerSeries; what: 'cpu' | 'memory'; historyMs: number; intervalMs: number; width?: number; height?: number;
 }) {
   const points = series.samples.map((s): [number, number] => [Date.parse(s.t), what === 'cpu' ? s.cpu : s.memory]);
+  const covered = points.length ? points[points.length - 1][0] - points[0][0] : 0;
+  const spanMs = Math.min(historyMs, Math.max(20 * intervalMs, covered));
   const last = points.at(-1)?.[1];
   const text = last === undefined ? m.noSamples : what === 'cpu' ? percent(last) : bytes(last);
   const max = what === 'cpu' ? 100 : series.memory_limit ?? 0;
