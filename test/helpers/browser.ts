@@ -76,10 +76,10 @@ export class Browser {
   }
 
   /** Signs in through the hub's login form. */
-  async login(username: string, password: string) {
-    const form = await this.go('/hub/login');
+  async login(username: string, password: string, hubPath = '/hub/') {
+    const form = await this.go(`${hubPath}login`);
     const xsrf = /name="_xsrf" value="([^"]+)"/.exec(form.text)?.[1] ?? '';
-    return this.go('/hub/login', { form: { username, password, _xsrf: xsrf } });
+    return this.go(`${hubPath}login`, { form: { username, password, _xsrf: xsrf } });
   }
 
   /**
