@@ -11,7 +11,7 @@ export default defineConfig({
     emptyOutDir: true,
     assetsDir: 'assets',
     target: 'es2022',
-    sourcemap: false,
+    sourcemap: !!process.env.UI_SOURCEMAP,
     chunkSizeWarningLimit: 600,
   },
 });

@@ -5,21 +5,22 @@ import { Loading } from './components/States.tsx';
 import { config } from './config.ts';
 import { Forbidden, NotFound } from './pages/NotFound.tsx';
 
-// One chunk per page: a student's home never downloads the admin pages.
-const Home = lazy(() => import('./pages/home/HomePage.tsx'));
-const Frame = lazy(() => import('./pages/home/FramePage.tsx'));
-const Spawn = lazy(() => import('./pages/spawn/SpawnPage.tsx'));
-const SpawnPending = lazy(() => import('./pages/spawn/SpawnPendingPage.tsx'));
-const NotRunning = lazy(() => import('./pages/home/NotRunningPage.tsx'));
-const Users = lazy(() => import('./pages/admin/UsersPage.tsx'));
-const User = lazy(() => import('./pages/admin/UserPage.tsx'));
-const Groups = lazy(() => import('./pages/admin/GroupsPage.tsx'));
-const Group = lazy(() => import('./pages/admin/GroupPage.tsx'));
-const Environments = lazy(() => import('./pages/environments/EnvironmentsPage.tsx'));
+// One bundle for the pages (one request, no waterfall before the first screen); the terminal (xterm, 84 kB
+// gzipped) only where a log is shown.
+import Home from './pages/home/HomePage.tsx';
+import Frame from './pages/home/FramePage.tsx';
+import Spawn from './pages/spawn/SpawnPage.tsx';
+import SpawnPending from './pages/spawn/SpawnPendingPage.tsx';
+import NotRunning from './pages/home/NotRunningPage.tsx';
+import Users from './pages/admin/UsersPage.tsx';
+import User from './pages/admin/UserPage.tsx';
+import Groups from './pages/admin/GroupsPage.tsx';
+import Group from './pages/admin/GroupPage.tsx';
+import Environments from './pages/environments/EnvironmentsPage.tsx';
 const Environment = lazy(() => import('./pages/environments/EnvironmentPage.tsx'));
-const Permissions = lazy(() => import('./pages/PermissionsPage.tsx'));
-const Tokens = lazy(() => import('./pages/TokensPage.tsx'));
-const Monitoring = lazy(() => import('./pages/monitoring/MonitoringPage.tsx'));
+import Permissions from './pages/PermissionsPage.tsx';
+import Tokens from './pages/TokensPage.tsx';
+import Monitoring from './pages/monitoring/MonitoringPage.tsx';
 const ServerMonitor = lazy(() => import('./pages/monitoring/ServerMonitorPage.tsx'));
 
 const page = (element: ReactNode, allowed = true) => (

@@ -24,6 +24,8 @@ interface Props {
 /** Every destructive action goes through this: a dialog asks first, shows the error if it fails. */
 export function ConfirmButton(p: Props) {
   const [open, setOpen] = useState(false);
+  // The dialog exists once asked for: a table has one of these per row, most never opened.
+  const [used, setUsed] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const titleId = useId();
@@ -48,20 +50,20 @@ export function ConfirmButton(p: Props) {
   const trigger = p.icon ? (
     <Tooltip title={p.label}>
       <span>
-        <IconButton aria-label={p.label} color={color === 'inherit' ? 'default' : color} size={p.size ?? 'small'} onClick={() => setOpen(true)} disabled={p.disabled}>
+        <IconButton aria-label={p.label} color={color === 'inherit' ? 'default' : color} size={p.size ?? 'small'} onClick={() => { setUsed(true); setOpen(true); }} disabled={p.disabled}>
           {p.icon}
         </IconButton>
       </span>
     </Tooltip>
   ) : (
-    <Button color={color} variant={p.variant ?? 'outlined'} size={p.size ?? 'medium'} onClick={() => setOpen(true)} disabled={p.disabled} aria-label={p.name}>
+    <Button color={color} variant={p.variant ?? 'outlined'} size={p.size ?? 'medium'} onClick={() => { setUsed(true); setOpen(true); }} disabled={p.disabled} aria-label={p.name}>
       {p.label}
     </Button>
   );
   return (
     <>
       {trigger}
-      <Dialog open={open} onClose={close} aria-labelledby={titleId}>
+      {used && <Dialog open={open} onClose={close} aria-labelledby={titleId}>
         <DialogTitle id={titleId}>{p.label}</DialogTitle>
         <DialogContent>
           <DialogContentText>{p.question}</DialogContentText>
@@ -73,7 +75,7 @@ export function ConfirmButton(p: Props) {
             {p.confirmLabel ?? p.label}
           </Button>
         </DialogActions>
-      </Dialog>
+      </Dialog>}
     </>
   );
 }

@@ -11,6 +11,13 @@ export interface Resource<T> {
   setData: (data: T) => void;
 }
 
+const primed = new Map<string, Promise<unknown>>();
+
+/** Starts a load before its page renders (the first page's data while the app boots); the hook then uses it. */
+export function prime<T>(key: string, load: () => Promise<T>): void {
+  primed.set(key, load());
+}
+
 /**
  * Loads something from the hub for a key; loads again when the key changes, on reload(), and every `refreshMs`
  * while the page is visible. A newer load aborts an older one, so answers never arrive out of order.
@@ -28,7 +35,9 @@ export function useResource<T>(key: string | null, load: (signal: AbortSignal) =
     if (key === null) return undefined;
     const controller = new AbortController();
     setLoading(true);
-    loadRef.current(controller.signal).then(
+    const early = primed.get(key) as Promise<T> | undefined;
+    primed.delete(key);
+    (early ?? loadRef.current(controller.signal)).then(
       (value) => {
         if (controller.signal.aborted) return;
         setData(value);

@@ -1,14 +1,14 @@
 import { Box, FormControlLabel, Switch, TextField } from '@mui/material';
 import { useEffect, useState } from 'react';
-import { api } from '../../api/client.ts';
+import { api, type UserQuery } from '../../api/client.ts';
 import type { UserSort } from '../../api/types.ts';
 import { ConfirmButton } from '../../components/ConfirmButton.tsx';
 import { DataTable } from '../../components/DataTable.tsx';
 import { useNotify } from '../../components/Notifier.tsx';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { useServerStats } from '../../hooks/useServerStats.ts';
-import { useUrlState } from '../../hooks/useUrlState.ts';
-import { useUsers } from '../../hooks/useUsers.ts';
+import { readUrlState, useUrlState } from '../../hooks/useUrlState.ts';
+import { primeUsers, useUsers } from '../../hooks/useUsers.ts';
 import { t } from '../../strings/index.ts';
 import { AddUsersDialog } from './AddUsersDialog.tsx';
 import { userColumns, type Usage } from './userColumns.tsx';
@@ -28,13 +28,27 @@ async function stopAll(): Promise<number> {
   }
 }
 
+const DEFAULTS = { page: 0, size: 50, q: '', active: false, sort: 'name' };
+type UrlState = ReturnType<typeof readUrlState<typeof DEFAULTS>>;
+
+function queryOf(url: UrlState): UserQuery {
+  const sort = (SORTS.includes(url.sort) ? url.sort : 'name') as UserSort;
+  return { offset: url.page * url.size, limit: url.size, nameFilter: url.q, activeOnly: url.active, sort };
+}
+
+/** Asks for the page of users in this address while the app is still starting (the admin's first screen). */
+export function primeUsersPage(search: string): void {
+  primeUsers(queryOf(readUrlState(new URLSearchParams(search), DEFAULTS)));
+}
+
 /** Every user, paged by the hub: search, active only and sort live in the URL. */
 export default function UsersPage() {
-  const [url, setUrl] = useUrlState({ page: 0, size: 50, q: '', active: false, sort: 'name' });
-  const sort = (SORTS.includes(url.sort) ? url.sort : 'name') as UserSort;
+  const [url, setUrl] = useUrlState(DEFAULTS);
+  const query = queryOf(url);
+  const sort = query.sort!;
   const [search, setSearch] = useState(url.q);
   const notify = useNotify();
-  const users = useUsers({ offset: url.page * url.size, limit: url.size, nameFilter: url.q, activeOnly: url.active, sort }, 10_000);
+  const users = useUsers(query, 10_000);
   const stats = useServerStats(true, 10_000);
 
   // Typing waits a moment before asking the hub; a new search starts on the first page.
