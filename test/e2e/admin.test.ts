@@ -12,7 +12,10 @@ const MANY = Array.from({ length: 300 }, (_, i) => `pt-uiu-${String(i).padStart(
 // Issue 12, must-show 1 and 4 for an admin: users (paged by the hub, search, sort, add, edit, delete, servers,
 // Stop all), groups; bad input in each form shows a message and sends nothing.
 describe('an admin in the web UI', () => {
-  const stack = new Stack({ adminUser: ADMIN, config: { culler: { enabled: false }, monitoring: { interval: 1 } } });
+  const stack = new Stack({
+    adminUser: ADMIN,
+    config: { culler: { enabled: false }, monitoring: { interval: 1 }, spawner: { named_servers: { enabled: true } } },
+  });
   const log = new HubLog(() => stack.hubLog);
   let browser: TestBrowser;
   let page: Page;
@@ -203,6 +206,45 @@ describe('an admin in the web UI', () => {
     await page.getByRole('dialog').getByRole('button', { name: 'Delete group pt-uiteam' }).click();
     await page.waitForURL(/\/hub\/admin\/groups$/);
     assert.equal((await stack.api('GET', '/groups/pt-uiteam')).status, 404);
+  });
+
+  it('named servers: the name is checked before anything is sent; switch between servers in the frame; delete one', async () => {
+    await page.goto(`${hub()}spawn`);
+    const name = page.getByLabel('Server name');
+    const mark = log.mark();
+    await name.fill('Bad Name');
+    await page.getByRole('button', { name: 'Start Default environment' }).click();
+    await page.getByText('Use lower-case letters, digits and . _ @ - (starting with a letter or digit).').waitFor();
+    await page.waitForTimeout(300);
+    assert.deepEqual(log.requestsSince(mark).filter((r) => r.method === 'POST' && r.url.includes('/servers/')), [], 'nothing was sent');
+    await screenshot(page, 'spawn-named-error');
+    await name.fill('lab');
+    await page.getByRole('button', { name: 'Start Default environment' }).click();
+    await page.waitForURL(/\/hub\/spawn-pending\/pt-uiadmin\/lab$/);
+    await page.waitForURL(/\/hub\/open\/pt-uiadmin\/lab$/, { timeout: 60_000 });
+    await waitFor(() => page.frames().some((f) => /\/user\/pt-uiadmin\/lab\/tree/.test(f.url())), 30_000, 'lab in the frame');
+
+    assert.ok([201, 202].includes((await stack.api('POST', `/users/${ADMIN}/server`)).status));
+    await stack.waitReady(ADMIN);
+    await page.reload();
+    await page.getByRole('button', { name: 'Show the server menu' }).click();
+    await page.getByRole('button', { name: 'Switch server' }).click();
+    await page.getByRole('menuitem', { name: 'default' }).click();
+    await page.waitForURL(/\/hub\/open\/pt-uiadmin$/);
+    await waitFor(() => page.frames().some((f) => /\/user\/pt-uiadmin\/tree/.test(f.url())), 30_000, 'the default server in the frame');
+
+    await page.goto(`${hub()}home`);
+    const lab = page.getByRole('row', { name: /lab/ });
+    await lab.getByText('Running').waitFor();
+    await screenshot(page, 'home-named');
+    await lab.getByRole('button', { name: "Stop pt-uiadmin's server lab" }).click();
+    await page.getByRole('dialog', { name: 'Stop' }).getByRole('button', { name: 'Stop' }).click();
+    await lab.getByText('Stopped').waitFor({ timeout: 30_000 });
+    await lab.getByRole('button', { name: 'Delete server' }).click();
+    await page.getByRole('dialog', { name: 'Delete server' }).getByRole('button', { name: 'Delete server' }).click();
+    await lab.waitFor({ state: 'detached' });
+    assert.equal((await stack.api('GET', `/users/${ADMIN}?include_stopped_servers`)).data.servers.lab, undefined, 'the named server is gone');
+    assert.equal((await stack.api('DELETE', `/users/${ADMIN}/server`)).status, 204);
   });
 
   it('an unknown address shows the app\'s 404 page', async () => {

@@ -187,6 +187,36 @@ describe('a student in the web UI (base_url /plasma/)', () => {
     assert.equal((await stack.api('DELETE', `/users/${STUDENT}/server`)).status, 204);
   });
 
+  it('the frame shows a loading overlay, and a Reload button when the server takes more than 15 s', async () => {
+    await page.goto(`${hub()}spawn`);
+    await page.getByRole('button', { name: 'Start Default environment' }).click();
+    await page.waitForURL(/\/hub\/open\/pt-uistu$/, { timeout: 60_000 });
+    await waitForJupyter(page);
+    await page.goto(`${hub()}home`);
+    await page.getByRole('row', { name: /default.*Running/ }).waitFor();
+    await screenshot(page, 'home-running');
+
+    const slow = await browser.newPage();
+    try {
+      await slow.clock.install();
+      // The server's own pages do not answer (they hang), as when it is overloaded.
+      await slow.route(/\/user\/pt-uistu\//, () => undefined);
+      await slow.goto(`${hub()}open/${STUDENT}`);
+      await slow.getByText('Loading your server…').waitFor();
+      await slow.clock.fastForward(16_000);
+      const reload = slow.getByRole('button', { name: 'Reload' });
+      await reload.waitFor();
+      assert.ok(await slow.getByText('Your server is taking long to answer.').isVisible());
+      await screenshot(slow, 'frame-slow');
+      await slow.unroute(/\/user\/pt-uistu\//);
+      await reload.click();
+      await waitForJupyter(slow);
+    } finally {
+      await slow.close();
+    }
+    assert.equal((await stack.api('DELETE', `/users/${STUDENT}/server`)).status, 204);
+  });
+
   it('Cancel during a start stops it and says so', async () => {
     fs.writeFileSync(slowFlag, '');
     try {
@@ -267,6 +297,8 @@ describe('a student in the web UI (base_url /plasma/)', () => {
     const res = await page.goto(`${hub()}admin/users`);
     assert.equal(res?.status(), 403);
     await page.getByRole('heading', { name: '403' }).waitFor();
+    await page.getByText('You may not open this page.').waitFor();
+    await screenshot(page, 'forbidden');
   });
 
   it('dark mode, and the phone layout\'s menu', async () => {
