@@ -4,7 +4,8 @@ export const JUPYTERHUB_VERSION = '3.0.0';
 
 /** An error the API reports as JupyterHub does: `{"status": N, "message": "…"}`. */
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string) {
+  /** `extra` is added to the error body, e.g. {field: 'repo'}. */
+  constructor(readonly status: number, message: string, readonly extra: Record<string, unknown> = {}) {
     super(message);
   }
 }

@@ -20,7 +20,7 @@ export async function registerApi(app: FastifyInstance, ctx: HubContext): Promis
       return payload;
     });
     api.setErrorHandler((err, req, reply) => {
-      if (err instanceof ApiError) return sendError(reply, err.status, err.message);
+      if (err instanceof ApiError) return sendError(reply, err.status, err.message, err.extra);
       if (err instanceof EnvironmentError) return sendError(reply, err.status, err.message, err.extra);
       const status = (err as { statusCode?: number }).statusCode;
       if (status && status >= 400 && status < 500) return sendError(reply, status, (err as Error).message);

@@ -81,7 +81,10 @@ export async function runEngineBuild(docker: Docker, build: EngineBuild): Promis
         }
       }
     });
+    let settled = false;
     const finish = (err?: Error) => {
+      if (settled) return;
+      settled = true;
       if (build.signal.aborted) return reject(new BuildFailure(String(build.signal.reason ?? 'the build was cancelled')));
       if (failure) return reject(new BuildFailure(failure));
       if (err) return reject(new BuildFailure(`the connection to Docker broke during the build: ${err.message}`));
@@ -90,6 +93,8 @@ export async function runEngineBuild(docker: Docker, build: EngineBuild): Promis
     };
     response.on('error', finish);
     response.on('end', () => finish());
+    // A destroyed stream (the build cancelled) only closes: no 'end' and no 'error' follow.
+    response.on('close', () => finish(new Error('the stream closed before the build finished')));
     build.signal.addEventListener('abort', () => (response as Readable).destroy?.(), { once: true });
   });
 }

@@ -34,11 +34,6 @@ export const VENV_DIR = '/srv/venv';
 
 const APT_INSTALL = 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends';
 const APT_CLEAN = 'apt-get clean && rm -rf /var/lib/apt/lists/*';
-const IR_KERNEL = '{"argv": ["R", "--slave", "-e", "IRkernel::main()", "--args", "{connection_file}"], "display_name": "R", "language": "R"}';
-
-function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
-}
 
 export function renderDockerfile(plan: RepoPlan, options: RenderOptions): RenderedBuild {
   const user = options.notebookUser.name;
@@ -58,9 +53,8 @@ export function renderDockerfile(plan: RepoPlan, options: RenderOptions): Render
   if (plan.r) {
     const packages = ['r-base-core', 'r-cran-irkernel', ...(plan.r.description ? ['r-cran-remotes'] : [])];
     lines.push(
-      `RUN ${APT_INSTALL} ${packages.join(' ')} && ${APT_CLEAN} \\`,
-      ` && mkdir -p /usr/local/share/jupyter/kernels/ir /srv/rlibs && chown ${user}:${user} /srv/rlibs \\`,
-      ` && printf '%s\\n' ${shellQuote(IR_KERNEL)} > /usr/local/share/jupyter/kernels/ir/kernel.json`,
+      // Debian's r-cran-irkernel installs the `ir` kernel spec itself.
+      `RUN ${APT_INSTALL} ${packages.join(' ')} && ${APT_CLEAN} && mkdir -p /srv/rlibs && chown ${user}:${user} /srv/rlibs`,
       // Prepended to R's library paths: packages install.R adds go here, Debian's stay visible.
       'ENV R_LIBS=/srv/rlibs',
     );

@@ -162,6 +162,16 @@ export function registerEnvCommands(program: Command): void {
       if (!ok) process.exitCode = 1;
     });
 
+  env.command('cancel').description('stop a queued or running build (the image it would replace keeps serving)').argument('<name>')
+    .addHelpText('after', '\nExample:\n  plasma env cancel intro-python')
+    .action(async (name: string) => {
+      await HubClient.with({ as: as() }, async (client) => {
+        const res = await client.request('POST', `/plasma/environments/${enc(name)}/cancel`);
+        if (res.status !== 200) throw apiFailure(res);
+        console.log(`${name}: build #${res.data.build.id} ${res.data.build.status}: ${res.data.build.error}`);
+      });
+    });
+
   env.command('remove').description('remove an environment and its image (refused while a server uses it)').argument('<name>')
     .option('--yes', 'do not ask for confirmation')
     .addHelpText('after', '\nExample:\n  plasma env remove old-course --yes')

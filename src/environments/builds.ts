@@ -112,7 +112,6 @@ export class BuildManager {
     }
     const { log, abort } = entry;
     const settings = JSON.parse(row.settings) as EnvironmentSettings;
-    const previous = (await this.images.list().catch(() => [])).find((i) => i.name === settings.name)?.id;
     await this.repo.updateBuild(id, { status: 'building', started_at: nowIso() });
     log.emit('status', 'building');
     this.log.info({ environment: settings.name, build: id }, 'build started');
@@ -134,7 +133,7 @@ export class BuildManager {
       await this.repo.updateBuild(id, { status: 'built', image_id: imageId, finished_at: nowIso() });
       log.line(`Built ${row.image} (${imageId.replace(/^sha256:/, '').slice(0, 12)})`);
       this.images.invalidate();
-      if (previous && previous !== imageId) await this.images.removeIfUnused(previous);
+      await this.images.pruneReplaced(settings.name, imageId);
       outcome = { status: 'built', error: null };
       this.log.info({ environment: settings.name, build: id, image: row.image }, 'build finished');
     } catch (err) {

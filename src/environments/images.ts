@@ -96,12 +96,15 @@ export class ImageCatalogue {
     this.invalidate();
   }
 
-  /** An older image a rebuild replaced, removed if nothing uses it any more (else kept, silently). */
-  async removeIfUnused(id: string): Promise<void> {
-    try {
-      await this.docker.getImage(id).remove();
-    } catch {
-      // Still tagged elsewhere or used by a running server: it goes when they do.
+  /**
+   * Older images of an environment that rebuilds replaced (untagged now), removed once no container uses
+   * them; one a server still runs on stays until a later build or the environment's removal.
+   */
+  async pruneReplaced(environment: string, keepId: string | null): Promise<void> {
+    const old = await this.docker.listImages({ filters: { label: [`plasma.environment.name=${environment}`], dangling: ['true'] } }).catch(() => []);
+    for (const image of old) {
+      if (image.Id === keepId) continue;
+      await this.docker.getImage(image.Id).remove().catch(() => undefined);
     }
   }
 

@@ -18,7 +18,26 @@ import { EnvironmentError, type Actor, type BuildView, type Environment } from '
  * queue, and who may use what. The API, the spawn pages and the server life cycle all go through here.
  */
 
-const ADD_KEYS = ['repo', 'ref', 'name', 'display_name', 'description', 'memory', 'cpu', 'buildargs', 'build_args', 'username', 'password', 'node_selector'];
+/** tljh-repo2docker's POST body (its shape is checked by the API's schema; the values here). */
+export interface AddRequest {
+  repo: unknown;
+  ref?: unknown;
+  name?: unknown;
+  display_name?: unknown;
+  description?: unknown;
+  memory?: unknown;
+  cpu?: unknown;
+  buildargs?: unknown;
+  build_args?: unknown;
+  username?: unknown;
+  password?: unknown;
+}
+
+export interface RebuildRequest {
+  username?: unknown;
+  password?: unknown;
+  no_cache?: boolean;
+}
 
 function toEnvironmentError(err: unknown): never {
   if (err instanceof BuildInputError) throw new EnvironmentError(400, err.message, { field: err.field });
@@ -113,9 +132,7 @@ export class EnvironmentService {
   // ---- changes
 
   /** tljh-repo2docker's POST body, checked field by field; the repository is fetched before this returns. */
-  async add(body: Record<string, unknown>, actor: Actor): Promise<{ environment: Environment; build: BuildView }> {
-    const unknown = Object.keys(body).filter((k) => !ADD_KEYS.includes(k));
-    if (unknown.length) throw new EnvironmentError(400, `unknown fields: ${unknown.join(', ')}`, { field: unknown[0] });
+  async add(body: AddRequest, actor: Actor): Promise<{ environment: Environment; build: BuildView }> {
     let settings: EnvironmentSettings;
     let parsed: ReturnType<typeof parseRepository>;
     let credentials;
@@ -131,11 +148,12 @@ export class EnvironmentService {
     } catch (err) {
       toEnvironmentError(err);
     }
-    if (this.reserved.has(settings.name) || (await this.find(settings.name))) {
-      throw new EnvironmentError(409, `an environment named ${settings.name} exists already: rebuild it, or choose another name`, { field: 'name' });
-    }
+    const taken = () => new EnvironmentError(409, `an environment named ${settings.name} exists already: rebuild it, or choose another name`, { field: 'name' });
+    // Reserved before the first await, so a second add of the same name cannot slip past the check.
+    if (this.reserved.has(settings.name)) throw taken();
     this.reserved.add(settings.name);
     try {
+      if (await this.find(settings.name)) throw taken();
       const build = await this.builds.submit(settings, parsed.source, {
         credentials, requestedBy: actor.name, noCache: false, imagePrefix: this.env.image_prefix,
       }).catch(toEnvironmentError);
@@ -146,10 +164,7 @@ export class EnvironmentService {
   }
 
   /** The same settings again (the ref is fetched anew); credentials, if the repository needs them, are given again. */
-  async rebuild(name: string, body: Record<string, unknown>, actor: Actor): Promise<{ environment: Environment; build: BuildView }> {
-    const unknown = Object.keys(body).filter((k) => !['username', 'password', 'no_cache'].includes(k));
-    if (unknown.length) throw new EnvironmentError(400, `unknown fields: ${unknown.join(', ')}`, { field: unknown[0] });
-    if (body.no_cache !== undefined && typeof body.no_cache !== 'boolean') throw new EnvironmentError(400, 'no_cache must be true or false', { field: 'no_cache' });
+  async rebuild(name: string, body: RebuildRequest, actor: Actor): Promise<{ environment: Environment; build: BuildView }> {
     const env = await this.get(name);
     if (env.build && (env.build.status === 'queued' || env.build.status === 'building')) {
       throw new EnvironmentError(409, `${name} is already ${env.build.status === 'queued' ? 'queued' : 'being built'}`);
@@ -178,8 +193,20 @@ export class EnvironmentService {
     }
   }
 
+  /** Stops a queued or running build; it ends failed, and the image it would replace keeps serving. */
+  async cancel(name: string, actor: Actor): Promise<Environment> {
+    const env = await this.get(name);
+    if (!env.build || (env.build.status !== 'queued' && env.build.status !== 'building')) {
+      throw new EnvironmentError(409, `no build of ${name} is queued or running`);
+    }
+    await this.builds.cancel(name, `cancelled by ${actor.name}`);
+    this.log.info({ environment: name, by: actor.name }, 'build cancelled');
+    return this.get(name);
+  }
+
   /** Removes the image and everything recorded about it; refused while a server uses it. */
   async remove(name: string, actor: Actor): Promise<void> {
+    if (this.reserved.has(name)) throw new EnvironmentError(409, `${name} is being fetched for a build: try again in a moment`);
     const env = await this.get(name);
     const users = [...new Set([...(await this.repo.usersOfEnvironment(name)), ...(await this.images.containerUsers(name).catch(toEnvironmentError))])].sort();
     if (users.length) {
@@ -194,6 +221,7 @@ export class EnvironmentService {
         toEnvironmentError(err);
       }
     }
+    await this.images.pruneReplaced(name, null);
     await this.repo.deleteEnvironment(name);
     this.images.invalidate();
     this.log.info({ environment: name, by: actor.name }, 'environment removed');

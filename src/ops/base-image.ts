@@ -89,9 +89,10 @@ CMD ["jupyterhub-singleuser"]
 `;
 }
 
-async function imageLabel(image: string, label: string): Promise<string | null> {
+/** `docker image inspect --format`, or null when there is no such image. */
+async function inspectImage(image: string, format: string): Promise<string | null> {
   return new Promise((resolve) => {
-    const child = spawn('docker', ['image', 'inspect', '--format', `{{ index .Config.Labels "${label}" }}`, image], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn('docker', ['image', 'inspect', '--format', format, image], { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
     child.on('exit', (code) => resolve(code === 0 ? out.trim() : null));
@@ -123,7 +124,8 @@ export async function bootstrapImages(options: BootstrapOptions = {}): Promise<{
     }
   }
 
-  const baseVersion = await imageLabel(base, 'plasma.base.version');
+  const baseVersion = await inspectImage(base, '{{ index .Config.Labels "plasma.base.version" }}');
+  const replacedBase = await inspectImage(base, '{{ .Id }}');
   if (!options.force && built.length === 0 && baseVersion === BASE_RECIPE_VERSION) {
     say(`[2/2] ${base} exists, skipping (use --force to rebuild)`);
   } else {
@@ -143,6 +145,10 @@ export async function bootstrapImages(options: BootstrapOptions = {}): Promise<{
         await run('docker', ['build', '--network', 'host', '-t', base, context], { progress: (l) => /^Step /.test(l) && say(`      ${l}`) });
       });
       built.push(base);
+      // The base this one replaced, unless environments are still built on it.
+      if (replacedBase && replacedBase !== (await inspectImage(base, '{{ .Id }}'))) {
+        await run('docker', ['image', 'rm', replacedBase]).catch(() => undefined);
+      }
     } finally {
       fs.rmSync(context, { recursive: true, force: true });
     }

@@ -72,6 +72,15 @@ export class GitServer {
     return git(checkout, 'rev-parse', 'HEAD');
   }
 
+  /** Adds repository `sub` as a submodule at `at` of repository `name`, by a relative URL (../sub.git), and pushes. */
+  submodule(name: string, at: string, sub: string): string {
+    const checkout = path.join(this.work, name);
+    git(checkout, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', `../${sub}.git`, at);
+    git(checkout, 'commit', '-q', '-m', `add ${sub} as ${at}`);
+    git(checkout, 'push', '-q', 'origin', 'HEAD:main');
+    return git(checkout, 'rev-parse', 'HEAD');
+  }
+
   /** Basic auth for one repository: requests without these credentials get 401. */
   protect(name: string, user: string, password: string): void {
     this.privateRepos.set(name, { user, password });

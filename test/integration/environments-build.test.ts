@@ -17,6 +17,7 @@ const PASSWORD = 'Env-student-1!';
 const GROUP = 'pt-envclass';
 const IMAGE = 'plasma-test/course:HEAD';
 const TLJH_IMAGE = 'plasma-test/tljh-env:HEAD';
+const R_IMAGE = 'plasma-test/rstats:HEAD';
 const notebook = (text: string) => JSON.stringify({ cells: [{ cell_type: 'markdown', metadata: {}, source: [text] }], metadata: {}, nbformat: 4, nbformat_minor: 5 });
 
 /** The steps of a classic-builder log, each with its text, so a test can ask which ones came from the cache. */
@@ -36,7 +37,7 @@ describe('environments built from a git repository', () => {
   const browser = new Browser('');
 
   before(async () => {
-    dockerOk('rmi', '-f', IMAGE, TLJH_IMAGE);
+    dockerOk('rmi', '-f', IMAGE, TLJH_IMAGE, R_IMAGE);
     await git.start();
     await index.start();
     index.addWheel('plasma-test-pkg', '1.0', 'MESSAGE = "served by the local index"\n');
@@ -47,13 +48,18 @@ describe('environments built from a git repository', () => {
       start: { content: '#!/bin/bash\necho "start ran in $PWD" > .start-ran\nexec "$@"\n', mode: 0o755 },
       'intro.ipynb': notebook('# Week 1'),
     });
+    git.commit('rstats', {
+      'runtime.txt': 'r-2024-01-15\n',
+      'install.R': 'writeLines(paste("install.R ran with", R.version.string), "/srv/rlibs/install-R-ran.txt")\n',
+    });
     account = createSystemUser(STUDENT, PASSWORD, [GROUP]);
     fs.chmodSync(shared, 0o755);
     stack = new Stack({
       config: {
         auth: { type: 'pam' },
         spawner: { type: 'docker', poll_interval: 2, docker: { network: 'host', shared_data_path: shared, stop_timeout: 2 } },
-        environments: { build_network: 'host', image_prefix: 'plasma-test/', groups: [GROUP], pip_index_url: index.url },
+        // The mirror Debian's own images use, set explicitly: the build then rewrites the image's apt sources.
+        environments: { build_network: 'host', image_prefix: 'plasma-test/', groups: [GROUP], pip_index_url: index.url, apt_mirror: 'http://deb.debian.org/debian' },
       },
     });
     await stack.start();
@@ -64,7 +70,7 @@ describe('environments built from a git repository', () => {
     await stack?.stop();
     const ids = docker('ps', '-aq', '--filter', `label=plasma.user=${STUDENT}`).split('\n').filter(Boolean);
     if (ids.length) dockerOk('rm', '-f', ...ids);
-    dockerOk('rmi', '-f', IMAGE, TLJH_IMAGE);
+    dockerOk('rmi', '-f', IMAGE, TLJH_IMAGE, R_IMAGE);
     removeSystemUser(STUDENT);
     removeSystemGroup(GROUP);
     await git.stop();
@@ -80,7 +86,7 @@ describe('environments built from a git repository', () => {
     assert.ok(progress.length >= 5 && progress.at(-1)!.step === progress.at(-1)!.total, `progress reached the last step: ${JSON.stringify(progress.at(-1))}`);
     assert.match(added.log, /Fetching http:\/\/127\.0\.0\.1:\d+\/course\.git at HEAD/);
     assert.match(added.log, /Found apt\.txt \(1 package\), requirements\.txt \(1 line\), postBuild, start/);
-    assert.match(added.log, /Setting up figlet/);
+    assert.match(added.log, /Step \d+\/\d+ : ARG PLASMA_APT_MIRROR/);
 
     const env = (await stack.api('GET', '/plasma/environments/course')).data;
     assert.equal(env.status, 'built');
@@ -157,6 +163,21 @@ describe('environments built from a git repository', () => {
     assert.deepEqual(refused.data.users, [STUDENT]);
     assert.match(refused.data.message, new RegExp(STUDENT));
     assert.equal(dockerOk('image', 'inspect', IMAGE).code, 0, 'the image is still there');
+    assert.equal((await stack.api('DELETE', `/users/${STUDENT}/server`)).status, 204);
+  });
+
+  it('runtime.txt with r-… and install.R give an R environment with Debian\'s R and a working IR kernel', async () => {
+    const added = await addEnvironment(stack, { repo: git.url('rstats'), display_name: 'Statistics in R' });
+    assert.match(added.log, /Note: runtime\.txt asks for R as of 2024-01-15; Debian's R \(4\.2\)/);
+    assert.equal((await stack.api('POST', '/plasma/environments/rstats/groups', { json: { groups: [GROUP] } })).status, 200);
+    await waitFor(async () => (await stack.api('GET', `/users/${STUDENT}`)).data.server === null, 20_000, 'the course server to stop');
+    const start = await stack.api('POST', `/users/${STUDENT}/server`, { json: { environment: 'rstats' }, token: studentToken });
+    assert.ok([201, 202].includes(start.status), start.text);
+    assert.equal((await stack.waitReady(STUDENT, '', studentToken)).at(-1).ready, true);
+    const run = await runInKernel(`${stack.publicUrl}/user/${STUDENT}/`, studentToken, 'cat(readLines("/srv/rlibs/install-R-ran.txt"))', 'ir');
+    assert.equal(run.error, null);
+    assert.match(run.stdout, /^install\.R ran with R version 4\.2/);
+    assert.ok(fs.existsSync(path.join(account.home, 'Statistics in R', 'install.R')), 'its own folder');
     assert.equal((await stack.api('DELETE', `/users/${STUDENT}/server`)).status, 204);
   });
 

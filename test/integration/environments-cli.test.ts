@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { dockerOk } from '../helpers/docker.ts';
 import { GitServer } from '../helpers/git-server.ts';
-import { Stack } from '../helpers/stack.ts';
+import { Stack, waitFor } from '../helpers/stack.ts';
 
 const PREFIX = 'plasma-test/cli-';
 
@@ -13,6 +13,7 @@ describe('plasma env (the CLI)', () => {
 
   before(async () => {
     repos.commit('lab', { 'lab.md': '# lab\n', postBuild: { content: '#!/bin/bash\necho "postBuild says $GREETING"\n', mode: 0o755 } });
+    repos.commit('sleepy', { postBuild: { content: '#!/bin/bash\necho sleepy-start\nsleep 60\n', mode: 0o755 } });
     repos.commit('broken', { postBuild: { content: '#!/bin/bash\necho broken on purpose >&2\nexit 7\n', mode: 0o755 } });
     await stack.start();
     assert.equal((await stack.api('POST', '/groups/pt-cligroup', { json: {} })).status, 201);
@@ -62,6 +63,15 @@ describe('plasma env (the CLI)', () => {
     await assert.rejects(stack.cli(['env', 'add', 'ext::sh -c touch% /tmp/pt-cli-x']), /repo: git remote helpers/);
     await assert.rejects(stack.cli(['env', 'add', repos.path('lab'), '--name', 'no/slash']), /name: invalid name/);
     await assert.rejects(stack.cli(['env', 'add', repos.path('lab'), '--username', 'x']), /needs --password-stdin/);
+  });
+
+  it('env cancel stops a running build: it ends failed, and nothing is tagged', async () => {
+    assert.match(await stack.cli(['env', 'add', repos.path('sleepy'), '--no-wait']), /follow it with: plasma env logs sleepy --follow/);
+    await waitFor(async () => /sleepy-start/.test((await stack.api('GET', '/plasma/environments/sleepy/logs')).data.log), 60_000, 'postBuild to start');
+    assert.match(await stack.cli(['env', 'cancel', 'sleepy']), /^sleepy: build #\d+ failed: cancelled by pt-admin$/);
+    assert.equal(dockerOk('image', 'inspect', `${PREFIX}sleepy:HEAD`).code, 1, 'no image');
+    await assert.rejects(stack.cli(['env', 'cancel', 'sleepy']), /no build of sleepy is queued or running/);
+    assert.equal(await stack.cli(['env', 'remove', 'sleepy', '--yes']), 'removed sleepy');
   });
 
   it('env remove --yes removes it and its image', async () => {

@@ -38,12 +38,15 @@ describe('environment builds: Dockerfiles, failures, a hub killed mid-build, cre
     git.commit('submodule-ext', { '.gitmodules': `[submodule "evil"]\n\tpath = evil\n\turl = ext::sh -c touch% ${MARKER}\n` });
     git.commit('two-binders', { 'binder/apt.txt': 'figlet\n', '.binder/apt.txt': 'figlet\n' });
     git.commit('conda', { 'environment.yml': 'dependencies:\n  - numpy\n' });
+    git.commit('shared-lib', { 'lib.txt': 'from the submodule\n' });
+    git.commit('with-sub', { Dockerfile: 'FROM plasma/base:latest\nCOPY lib/lib.txt /lib.txt\n' });
+    git.submodule('with-sub', 'lib', 'shared-lib');
     await stack.start();
   });
 
   after(async () => {
     await stack.stop();
-    for (const name of ['as-is', 'broken', 'slow', 'private']) dockerOk('rmi', '-f', `${PREFIX}${name}:HEAD`);
+    for (const name of ['as-is', 'broken', 'slow', 'private', 'with-sub']) dockerOk('rmi', '-f', `${PREFIX}${name}:HEAD`);
     await git.stop();
     fs.rmSync(MARKER, { force: true });
   });
@@ -56,6 +59,12 @@ describe('environment builds: Dockerfiles, failures, a hub killed mid-build, cre
     const labels = JSON.parse(docker('image', 'inspect', `${PREFIX}as-is:HEAD`))[0].Config.Labels;
     assert.equal(labels['plasma.environment.name'], 'as-is');
     assert.equal(labels['repo2docker.repo'], git.gitUrl('as-is'));
+  });
+
+  it('submodules are fetched too (a relative URL, checked by the same rules)', async () => {
+    const added = await addEnvironment(stack, { repo: git.url('with-sub') });
+    assert.match(added.log, /Fetching submodules: lib/);
+    assert.equal(docker('run', '--rm', `${PREFIX}with-sub:HEAD`, 'cat', '/lib.txt'), 'from the submodule');
   });
 
   it('a failing postBuild gives a failed build whose log shows the error', async () => {

@@ -41,8 +41,8 @@ for (const proxy of ['plasma', 'chp'] as const) describe(`a student in a browser
 
   let readyAt = '';
   it('she starts her server and the progress stream ends ready', async () => {
-    const home = await alice.go('/hub/home');
-    const pending = await alice.go('/hub/spawn', { form: { _xsrf: xsrfOf(home.text) } });
+    const spawnPage = await alice.go('/hub/spawn');
+    const pending = await alice.go('/hub/spawn', { form: { _xsrf: xsrfOf(spawnPage.text) } });
     assert.equal(pending.url, '/hub/spawn-pending/pt-alice');
     // The spawn-pending page's EventSource: same-origin, cookie-authenticated.
     const progress = await alice.go('/hub/api/users/pt-alice/server/progress', {

@@ -47,8 +47,8 @@ describe('PAM authentication with real system users', () => {
     assert.ok(model.groups.includes('pt-students') && model.groups.includes('pt-course-a'), JSON.stringify(model.groups));
 
     // Their server (local spawner) runs as their own uid, in their home.
-    const home = await browser.go('/hub/home');
-    await browser.go('/hub/spawn', { form: { _xsrf: xsrfOf(home.text) } });
+    const spawnPage = await browser.go('/hub/spawn');
+    await browser.go('/hub/spawn', { form: { _xsrf: xsrfOf(spawnPage.text) } });
     const events = await stack.waitReady('pt-pam-stu');
     assert.equal(events.at(-1).ready, true, JSON.stringify(events.at(-1)));
     const pid = (await stack.api('GET', '/users/pt-pam-stu')).data.servers[''].state.pid;

@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { BuildEvents, BuildView } from '../../environments/index.ts';
-import { JUPYTERHUB_VERSION } from '../http.ts';
+import { openEventStream } from '../event-stream.ts';
 
 /**
  * A build's log as server-sent events (tljh-repo2docker's phases: log, then built or error, plus Plasma's
@@ -9,22 +9,17 @@ import { JUPYTERHUB_VERSION } from '../http.ts';
  */
 
 const CHUNK = 64 * 1024;
-const MAX_BUFFERED = 4 * 1024 * 1024;
+const MAX_BUFFERED = 1024 * 1024;
 const KEEPALIVE_MS = 15_000;
+/** Live text is sent in batches: a chatty build writes hundreds of thousands of short lines. */
+const FLUSH_MS = 50;
 
 export async function streamBuildLog(reply: FastifyReply, feed: { build: BuildView | null; text: string; live: BuildEvents | null }): Promise<void> {
-  reply.hijack();
-  const res = reply.raw;
-  res.writeHead(200, {
-    'Content-Type': 'text/event-stream',
-    'Cache-Control': 'no-cache',
-    'X-Accel-Buffering': 'no',
-    'X-JupyterHub-Version': JUPYTERHUB_VERSION,
-  });
-  const send = (event: Record<string, unknown>) => res.write(`data: ${JSON.stringify(event)}\n\n`);
+  const stream = openEventStream(reply);
+  const send = stream.send;
   let skipped = 0;
   const sendText = (text: string) => {
-    if (res.writableLength > MAX_BUFFERED) {
+    if (stream.buffered > MAX_BUFFERED) {
       skipped += text.length;
       return;
     }
@@ -42,34 +37,50 @@ export async function streamBuildLog(reply: FastifyReply, feed: { build: BuildVi
   sendText(feed.text);
   if (!build) {
     send({ phase: 'error', message: 'this environment has no build record (it was found as an image on this host)' });
-    return void res.end();
+    return stream.end();
   }
   if (!live) {
     send(build.status === 'built' ? { phase: 'built', message: 'built' } : { phase: 'error', message: build.error ?? 'the build failed' });
-    return void res.end();
+    return stream.end();
   }
-  await new Promise<void>((resolve) => {
-    const onText = (text: string) => sendText(text);
-    const onProgress = (p: { step: number; total: number; instruction: string }) => send({ phase: 'progress', step: p.step, total: p.total, message: `Step ${p.step}/${p.total} : ${p.instruction}` });
-    const onStatus = (status: string) => send({ phase: 'status', status });
-    const onEnd = (outcome: { status: 'built' | 'failed'; error: string | null }) => {
-      send(outcome.status === 'built' ? { phase: 'built', message: 'built' } : { phase: 'error', message: outcome.error ?? 'the build failed' });
-      res.end();
-      finish();
-    };
-    const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
-    const finish = () => {
-      clearInterval(keepalive);
-      live.off('text', onText);
-      live.off('progress', onProgress);
-      live.off('status', onStatus);
-      live.off('end', onEnd);
-      resolve();
-    };
-    live.on('text', onText);
-    live.on('progress', onProgress);
-    live.on('status', onStatus);
-    live.on('end', onEnd);
-    res.on('close', finish);
+  let batch: string[] = [];
+  let batched = 0;
+  let timer: NodeJS.Timeout | null = null;
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    if (batch.length) sendText(batch.join(''));
+    batch = [];
+    batched = 0;
+  };
+  const onText = (text: string) => {
+    batch.push(text);
+    batched += text.length;
+    if (batched >= CHUNK) flush();
+    else timer ??= setTimeout(flush, FLUSH_MS);
+  };
+  const onProgress = (p: { step: number; total: number; instruction: string }) => {
+    flush();
+    send({ phase: 'progress', step: p.step, total: p.total, message: `Step ${p.step}/${p.total} : ${p.instruction}` });
+  };
+  const onStatus = (status: string) => {
+    flush();
+    send({ phase: 'status', status });
+  };
+  const onEnd = (outcome: { status: 'built' | 'failed'; error: string | null }) => {
+    flush();
+    send(outcome.status === 'built' ? { phase: 'built', message: 'built' } : { phase: 'error', message: outcome.error ?? 'the build failed' });
+    stream.end();
+  };
+  live.on('text', onText);
+  live.on('progress', onProgress);
+  live.on('status', onStatus);
+  live.on('end', onEnd);
+  await stream.untilClosed(KEEPALIVE_MS, () => {
+    if (timer) clearTimeout(timer);
+    live.off('text', onText);
+    live.off('progress', onProgress);
+    live.off('status', onStatus);
+    live.off('end', onEnd);
   });
 }

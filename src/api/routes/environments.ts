@@ -3,8 +3,9 @@ import { ENVIRONMENTS_SCOPE, holds, PERMISSIONS_SCOPE } from '../../auth/scopes.
 import { toJupyterTime } from '../../db/index.ts';
 import type { Actor, BuildView, Environment } from '../../environments/index.ts';
 import type { HubContext } from '../context.ts';
-import { ApiError, isPlainObject, jsonBody, objectBody } from '../http.ts';
+import { ApiError, jsonBody } from '../http.ts';
 import { identify, requireScopes, type Identity } from '../identity.ts';
+import { addEnvironmentBody, groupsBody, parseBody, rebuildBody } from '../schemas/environments.ts';
 import { streamBuildLog } from './environment-logs.ts';
 
 /** /hub/api/plasma/environments and /permissions: docs/plasma-api.md is the contract. */
@@ -42,12 +43,6 @@ async function manager(ctx: HubContext, req: FastifyRequest, scope = ENVIRONMENT
   return { name: identity.user.name, admin: !!identity.user.admin, builder: holds(identity.scopes, ENVIRONMENTS_SCOPE) };
 }
 
-function groupsBody(req: FastifyRequest): unknown {
-  const body = jsonBody(req);
-  if (!isPlainObject(body) || !('groups' in body)) throw new ApiError(400, 'the body must be {"groups": ["<group>", …]}');
-  return body.groups;
-}
-
 type Named = FastifyRequest<{ Params: { name: string } }>;
 
 export function registerEnvironmentRoutes(app: FastifyInstance, ctx: HubContext): void {
@@ -61,7 +56,7 @@ export function registerEnvironmentRoutes(app: FastifyInstance, ctx: HubContext)
 
   app.post('/plasma/environments', async (req, reply) => {
     const actor = await manager(ctx, req);
-    const { environment, build } = await envs.add(objectBody(req), actor);
+    const { environment, build } = await envs.add(parseBody(addEnvironmentBody, jsonBody(req)), actor);
     reply.code(202);
     return { environment: environmentModel(environment, true), build: buildModel(build) };
   });
@@ -83,9 +78,14 @@ export function registerEnvironmentRoutes(app: FastifyInstance, ctx: HubContext)
 
   app.post('/plasma/environments/:name/rebuild', async (req: Named, reply) => {
     const actor = await manager(ctx, req);
-    const { environment, build } = await envs.rebuild(req.params.name, objectBody(req), actor);
+    const { environment, build } = await envs.rebuild(req.params.name, parseBody(rebuildBody, jsonBody(req)), actor);
     reply.code(202);
     return { environment: environmentModel(environment, true), build: buildModel(build) };
+  });
+
+  app.post('/plasma/environments/:name/cancel', async (req: Named) => {
+    const actor = await manager(ctx, req);
+    return environmentModel(await envs.cancel(req.params.name, actor), true);
   });
 
   app.get('/plasma/environments/:name/builds', async (req: Named) => {
@@ -105,7 +105,7 @@ export function registerEnvironmentRoutes(app: FastifyInstance, ctx: HubContext)
   for (const method of ['post', 'delete'] as const) {
     app[method]('/plasma/environments/:name/groups', async (req: Named) => {
       const actor = await manager(ctx, req, PERMISSIONS_SCOPE);
-      const groups = groupsBody(req);
+      const { groups } = parseBody(groupsBody, jsonBody(req));
       const env = method === 'post' ? await envs.grant(req.params.name, groups, actor) : await envs.revoke(req.params.name, groups, actor);
       return environmentModel(env, true);
     });

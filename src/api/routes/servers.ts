@@ -3,6 +3,7 @@ import { usernameProblem } from '../../auth/index.ts';
 import { ServerError, type ServerEvent } from '../../hub/servers.ts';
 import type { HubContext } from '../context.ts';
 import { ApiError, badRequest, isPlainObject, jsonBody, notFound } from '../http.ts';
+import { openEventStream } from '../event-stream.ts';
 import { authorizedUser } from './users.ts';
 
 const KEEPALIVE_MS = 8000;
@@ -62,40 +63,19 @@ export function registerServerRoutes(app: FastifyInstance, ctx: HubContext): voi
     const server = await ctx.repo.findServer(user.id, serverName);
     const feed = server ? ctx.servers.progress(server) : null;
     if (!server || !feed) throw notFound(`${user.name}'s server${serverName ? ` ${serverName}` : ''} is not running`);
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      'Content-Type': 'text/event-stream',
-      'Cache-Control': 'no-cache',
-      'X-JupyterHub-Version': '3.0.0',
-      'X-Accel-Buffering': 'no',
-    });
+    const stream = openEventStream(reply);
     const send = (event: ServerEvent) => {
       const { status: _status, ...visible } = event as ServerEvent & { status?: number };
-      res.write(`data: ${JSON.stringify(visible)}\n\n`);
+      stream.send(visible);
     };
     const final = (e: ServerEvent) => e.ready === true || e.failed === true;
     for (const e of feed.events) send(e);
-    if (feed.events.some(final) || !feed.subscribe) {
-      res.end();
-      return;
-    }
-    await new Promise<void>((resolve) => {
-      const keepalive = setInterval(() => res.write('\n'), KEEPALIVE_MS);
-      const finish = () => {
-        clearInterval(keepalive);
-        unsubscribe();
-        resolve();
-      };
-      const unsubscribe = feed.subscribe!((e) => {
-        send(e);
-        if (final(e)) {
-          res.end();
-          finish();
-        }
-      });
-      res.on('close', finish);
+    if (feed.events.some(final) || !feed.subscribe) return stream.end();
+    const unsubscribe = feed.subscribe((e) => {
+      send(e);
+      if (final(e)) stream.end();
     });
+    await stream.untilClosed(KEEPALIVE_MS, unsubscribe);
   };
 
   app.post('/users/:name/server', start);
