@@ -41,6 +41,7 @@ describe('environments, permissions and monitoring in the web UI (Docker)', () =
   before(async () => {
     dockerOk('rmi', '-f', IMAGE);
     repos.commit('intro', { 'intro.ipynb': notebook, 'README.md': '# Intro course\n' });
+    repos.commit('sleepy', { postBuild: { content: '#!/bin/bash\necho sleepy-start\nsleep 120\n', mode: 0o755 } });
     createSystemUser(ADMIN, PASSWORD);
     createSystemUser(MEMBER, PASSWORD, [CLASS]);
     createSystemUser(OUTSIDER, PASSWORD);
@@ -54,7 +55,7 @@ describe('environments, permissions and monitoring in the web UI (Docker)', () =
     await browser?.close();
     await stack.stop();
     removeUserContainers(users);
-    dockerOk('rmi', '-f', IMAGE);
+    dockerOk('rmi', '-f', IMAGE, `${PREFIX}sleepy:HEAD`);
     for (const user of users) removeSystemUser(user);
     removeSystemGroup(CLASS);
     repos.stop();
@@ -118,6 +119,22 @@ describe('environments, permissions and monitoring in the web UI (Docker)', () =
     assert.deepEqual(await seriousViolations(admin), []);
   });
 
+  it('a running build shows its live step and log, and Cancel build stops it', async () => {
+    assert.equal((await stack.api('POST', '/plasma/environments', { json: { repo: repos.path('sleepy') } })).status, 202);
+    await admin.goto(`${hub()}environments`);
+    await admin.getByRole('row', { name: /sleepy/ }).getByRole('progressbar').waitFor({ timeout: 60_000 });
+    await admin.getByRole('link', { name: 'sleepy', exact: true }).click();
+    await admin.waitForURL(/\/hub\/environments\/sleepy$/);
+    await waitFor(async () => /sleepy-start/.test(await admin.locator('.xterm-rows').textContent() ?? ''), 120_000, 'the live log');
+    await admin.getByText(/^Step \d+ of \d+$/).first().waitFor();
+    await screenshot(admin, 'environment-building-live');
+    await admin.getByRole('button', { name: 'Cancel build' }).click();
+    await admin.getByRole('dialog', { name: 'Cancel build' }).getByRole('button', { name: 'Cancel build' }).click();
+    await admin.getByText(`The build failed: cancelled by ${ADMIN}`).waitFor({ timeout: 60_000 });
+    assert.equal(dockerOk('image', 'inspect', `${PREFIX}sleepy:HEAD`).code, 1, 'no image was made');
+    assert.equal((await stack.api('DELETE', '/plasma/environments/sleepy')).status, 204);
+  });
+
   it('grants a group in the permissions matrix, and says that it saved', async () => {
     await admin.goto(`${hub()}permissions`);
     const box = admin.getByRole('checkbox', { name: `${CLASS} may use intro` });
@@ -127,6 +144,7 @@ describe('environments, permissions and monitoring in the web UI (Docker)', () =
     await admin.getByRole('status').filter({ hasText: 'Permissions saved.' }).first().waitFor();
     assert.deepEqual((await stack.api('GET', '/plasma/permissions')).data.permissions.intro, [CLASS]);
     await admin.getByLabel('Filter environments or groups').fill('nothing-matches');
+    await admin.waitForURL(/q=nothing-matches/);
     assert.equal(await box.isVisible(), true, 'a filter that matches nothing hides nothing');
     await admin.getByLabel('Filter environments or groups').fill('intro');
     await admin.waitForURL(/q=intro/);

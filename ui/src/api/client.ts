@@ -113,6 +113,7 @@ export const api = {
     get: (name: string, signal?: AbortSignal) => request<Environment>('GET', `/plasma/environments/${enc(name)}`, { signal }),
     create: (body: NewEnvironment) => request<{ environment: Environment }>('POST', '/plasma/environments', { json: body }),
     rebuild: (name: string) => request<{ environment: Environment }>('POST', `/plasma/environments/${enc(name)}/rebuild`, { json: {} }),
+    cancel: (name: string) => request<Environment>('POST', `/plasma/environments/${enc(name)}/cancel`, { json: {} }),
     remove: (name: string) => request<void>('DELETE', `/plasma/environments/${enc(name)}`),
     logsPath: (name: string) => `/plasma/environments/${enc(name)}/logs`,
   },

@@ -1,9 +1,10 @@
-import { Alert, Box, Button, Checkbox, TextField, Typography } from '@mui/material';
-import { useEffect, useState } from 'react';
+import { Alert, Box, Button, Checkbox, Typography } from '@mui/material';
+import { useCallback, useEffect, useState } from 'react';
 import { ApiError, api } from '../api/client.ts';
 import { DataTable, type Column } from '../components/DataTable.tsx';
 import { useNotify } from '../components/Notifier.tsx';
 import { PageHeader } from '../components/PageHeader.tsx';
+import { SearchField } from '../components/SearchField.tsx';
 import { Empty, Loaded } from '../components/States.tsx';
 import { messageOf } from '../format.ts';
 import { usePermissions } from '../hooks/usePermissions.ts';
@@ -24,6 +25,7 @@ export default function PermissionsPage() {
   const perms = usePermissions();
   const notify = useNotify();
   const [{ q }, setUrl] = useUrlState({ q: '' });
+  const filter = useCallback((value: string) => setUrl({ q: value }), [setUrl]);
   const [mapping, setMapping] = useState<Mapping>({});
   const [dirty, setDirty] = useState(false);
   const [saved, setSaved] = useState(false);
@@ -68,7 +70,7 @@ export default function PermissionsPage() {
       }>
         <Typography color="text.secondary">{p.intro}</Typography>
       </PageHeader>
-      <TextField id="permissions-filter" type="search" size="small" label={p.filter} value={q} onChange={(e) => setUrl({ q: e.target.value })} sx={{ mb: 2, minWidth: 280 }} />
+      <Box sx={{ mb: 2 }}><SearchField id="permissions-filter" label={p.filter} value={q} onChange={filter} minWidth={280} /></Box>
       {error !== null && <Alert severity="error" sx={{ mb: 2 }}>{messageOf(error)}</Alert>}
       <Loaded resource={perms}>
         {(data) => {

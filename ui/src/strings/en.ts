@@ -217,6 +217,8 @@ export const en = {
     logs: 'Build log',
     rebuild: 'Rebuild',
     rebuildConfirm: (name: string) => `Rebuild ${name} from its repository? The current image serves until the new one is built.`,
+    cancelBuild: 'Cancel build',
+    cancelBuildConfirm: (name: string) => `Stop the build of ${name}? The image it replaces, if any, keeps serving.`,
     remove: 'Remove',
     removeConfirm: (name: string) => `Remove the environment ${name}? Servers can no longer start in it.`,
     inUse: (users: string[]) => `It is in use by ${users.join(', ')}. Stop their servers first.`,

@@ -1,11 +1,12 @@
-import { Box, FormControlLabel, Switch, TextField } from '@mui/material';
-import { useEffect, useState } from 'react';
+import { Box, FormControlLabel, Switch } from '@mui/material';
+import { useCallback } from 'react';
 import { api, type UserQuery } from '../../api/client.ts';
 import type { UserSort } from '../../api/types.ts';
 import { ConfirmButton } from '../../components/ConfirmButton.tsx';
 import { DataTable } from '../../components/DataTable.tsx';
 import { useNotify } from '../../components/Notifier.tsx';
 import { PageHeader } from '../../components/PageHeader.tsx';
+import { SearchField } from '../../components/SearchField.tsx';
 import { useServerStats } from '../../hooks/useServerStats.ts';
 import { readUrlState, useUrlState } from '../../hooks/useUrlState.ts';
 import { primeUsers, useUsers } from '../../hooks/useUsers.ts';
@@ -46,17 +47,12 @@ export default function UsersPage() {
   const [url, setUrl] = useUrlState(DEFAULTS);
   const query = queryOf(url);
   const sort = query.sort!;
-  const [search, setSearch] = useState(url.q);
   const notify = useNotify();
   const users = useUsers(query, 10_000);
   const stats = useServerStats(true, 10_000);
 
-  // Typing waits a moment before asking the hub; a new search starts on the first page.
-  useEffect(() => {
-    if (search === url.q) return undefined;
-    const timer = setTimeout(() => setUrl({ q: search.trim(), page: 0 }), 300);
-    return () => clearTimeout(timer);
-  }, [search, url.q, setUrl]);
+  // A new search starts on the first page.
+  const search = useCallback((q: string) => setUrl({ q, page: 0 }), [setUrl]);
 
   const usage: Usage = new Map((stats.data?.servers ?? []).map((s) => [`${s.user}/${s.server}`, s]));
   const total = users.data?._pagination.total ?? 0;
@@ -70,8 +66,7 @@ export default function UsersPage() {
         </>
       } />
       <Box sx={{ display: 'flex', flexWrap: 'wrap', gap: 2, alignItems: 'center', mb: 2 }}>
-        <TextField id="user-search" type="search" size="small" label={t.users.search} value={search}
-          onChange={(e) => setSearch(e.target.value)} sx={{ minWidth: 240 }} />
+        <SearchField id="user-search" label={t.users.search} value={url.q} onChange={search} />
         <FormControlLabel label={t.users.activeOnly}
           control={<Switch checked={url.active} onChange={(e) => setUrl({ active: e.target.checked, page: 0 })} />} />
       </Box>

@@ -24,6 +24,14 @@ export function RebuildButton({ env, done, icon = false }: { env: Environment; d
   );
 }
 
+export function CancelBuildButton({ env, done }: { env: Environment; done: () => void }) {
+  if (!isBuilding(env)) return null;
+  return (
+    <ConfirmButton label={e.cancelBuild} question={e.cancelBuildConfirm(env.display_name || env.name)}
+      onConfirm={async () => { await api.environments.cancel(env.name); done(); }} />
+  );
+}
+
 export function RemoveButton({ env, done, icon = false }: { env: Environment; done: () => void; icon?: boolean }) {
   const label = icon ? `${e.remove} ${env.name}` : e.remove;
   return (

@@ -12,7 +12,7 @@ import { useBuildLog } from '../../hooks/useBuildLog.ts';
 import { useEnvironment } from '../../hooks/useEnvironment.ts';
 import { t } from '../../strings/index.ts';
 import { BuildStatus } from './BuildStatus.tsx';
-import { RebuildButton, RemoveButton } from './EnvironmentActions.tsx';
+import { CancelBuildButton, RebuildButton, RemoveButton } from './EnvironmentActions.tsx';
 
 const e = t.environments;
 
@@ -61,6 +61,7 @@ export default function EnvironmentPage() {
     <>
       <PageHeader title={data?.display_name || name} actions={data && (
         <>
+          <CancelBuildButton env={data} done={env.reload} />
           <RebuildButton env={data} done={() => { log.current?.clear(); setGeneration((g) => g + 1); env.reload(); }} />
           <RemoveButton env={data} done={() => { notify(e.removed(name)); navigate('/environments'); }} />
         </>
