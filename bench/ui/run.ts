@@ -12,15 +12,13 @@
  *
  * Not a test: nothing here asserts a time or a size.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import zlib from 'node:zlib';
 import type { CDPSession, Page } from 'playwright-core';
-import { freeLoopbackPort } from '../../src/spawner/local.ts';
 import { launchBrowser } from '../../test/helpers/chromium.ts';
-import { RealJupyterHub } from '../../test/helpers/jupyterhub.ts';
-import { Stack, waitFor } from '../../test/helpers/stack.ts';
+import { startJupyterHubBehindChp } from '../../test/helpers/jupyterhub.ts';
+import { Stack } from '../../test/helpers/stack.ts';
 
 const { values } = parseArgs({ options: { users: { type: 'string', default: '10000' }, runs: { type: 'string', default: '5' } } });
 const USERS = Number(values.users);
@@ -131,31 +129,24 @@ async function measure(t: Target) {
   }
 }
 
-async function startJupyterHub(): Promise<{ target: Target; hub: RealJupyterHub; chp: ChildProcess }> {
-  const [proxyPort, apiPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
-  const proxyToken = 'bench-ui-proxy-token-0123456789abcdef';
-  const chp = spawn('/usr/bin/configurable-http-proxy', ['--ip', '127.0.0.1', '--port', String(proxyPort), '--api-ip', '127.0.0.1',
-    '--api-port', String(apiPort), '--log-level', 'warn'], {
-    env: { ...process.env, NODE_PATH: '/usr/share/nodejs', CONFIGPROXY_AUTH_TOKEN: proxyToken }, stdio: 'ignore',
-  });
-  await waitFor(async () => (await fetch(`http://127.0.0.1:${apiPort}/api/routes`, { headers: { Authorization: `token ${proxyToken}` } })).ok, 15_000, 'CHP');
-  const hub = new RealJupyterHub({
-    proxy: 'external', proxyPort, apiPort, proxyToken, password: PASSWORD,
+async function startJupyterHub(): Promise<{ target: Target; stop: () => Promise<void> }> {
+  const jh = await startJupyterHubBehindChp({
+    password: PASSWORD,
     // No server for the admin: the measure is the hub's pages.
     extraConfig: `c.Authenticator.admin_users = {'${ADMIN}'}\nc.JupyterHub.redirect_to_server = False`,
   });
-  await hub.start();
+  const origin = jh.hub.publicUrl;
   const target: Target = {
-    name: 'JupyterHub 3.0', origin: hub.publicUrl, api: `${hub.publicUrl}/hub/api`, token: hub.adminToken,
+    name: 'JupyterHub 3.0', origin, api: `${origin}/hub/api`, token: jh.hub.adminToken,
     row: '[data-testid="user-row-name"]', adminPath: '/hub/admin',
     async login(page) {
-      await page.goto(`${hub.publicUrl}/hub/login?next=${encodeURIComponent('/hub/home')}`);
+      await page.goto(`${origin}/hub/login?next=${encodeURIComponent('/hub/home')}`);
       await page.fill('#username_input', ADMIN);
       await page.fill('#password_input', PASSWORD);
       await Promise.all([page.waitForURL(/\/hub\/home/), page.click('#login_submit')]);
     },
   };
-  return { target, hub, chp };
+  return { target, stop: jh.stop };
 }
 
 async function main() {
@@ -193,8 +184,7 @@ async function main() {
     console.log(`# requests: login ${a.login.requests} / ${b.login.requests}, admin ${a.admin.requests} / ${b.admin.requests};`
       + ` TTI runs (ms): Plasma ${a.ttiAll.map((x) => x.toFixed(0)).join(' ')}, JupyterHub ${b.ttiAll.map((x) => x.toFixed(0)).join(' ')}`);
   } finally {
-    await jh?.hub.stop();
-    jh?.chp.kill('SIGTERM');
+    await jh?.stop();
     await stack.stop();
   }
 }

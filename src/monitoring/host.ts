@@ -1,13 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
+import type { HostStats } from './types.ts';
 
-export interface HostStats {
-  at: string;
-  cpu: { cores: number; percent: number; load: number[] };
-  memory: { total: number; available: number };
-  disks: Array<{ path: string; total: number; available: number }>;
-  uptime_seconds: number;
-}
+export type { HostStats };
 
 function cpuTimes(): { idle: number; total: number } {
   let idle = 0;

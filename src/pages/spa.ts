@@ -6,23 +6,11 @@ import type { SessionRow, UserRow } from '../db/index.ts';
 import type { HubContext } from '../api/context.ts';
 import { PLASMA_VERSION } from '../api/routes/hub.ts';
 import { escapeHtml, MODE_SCRIPT, page, strings } from './html.ts';
+import type { ShellConfig } from './shell-config.ts';
+
+export type { ShellConfig };
 
 export const UI_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/ui');
-
-/** What the app needs before its first request, put in the page so it starts without a round trip. */
-export interface ShellConfig {
-  base_url: string;
-  hub_prefix: string;
-  version: string;
-  user: { name: string; admin: boolean };
-  can: { admin: boolean; environments: boolean; permissions: boolean; monitoring: boolean };
-  xsrf: string;
-  named_servers: { enabled: boolean; limit: number };
-  /** Container spawners cannot start a server without an environment; the local one can. */
-  needs_environment: boolean;
-  announcement: string;
-  scopes: string[];
-}
 
 /**
  * The built index.html with its asset URLs under the hub's prefix (the build uses relative ones, as the base_url

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { launchBrowser, printScreenshots, screenshot, seriousViolations, signIn, tabTo, type TestBrowser } from '../helpers/chromium.ts';
 import { HubLog } from '../helpers/hub-log.ts';
 import { Stack, waitFor } from '../helpers/stack.ts';
+import { useSlowStartSwitch } from '../helpers/slow-start.ts';
 
 const STUDENT = 'pt-uistu';
 const PASSWORD = 'student-pass-1';
@@ -30,13 +30,7 @@ describe('a student in the web UI (base_url /plasma/)', () => {
 
   before(async () => {
     await stack.start();
-    // A start that waits while this file exists, so Cancel can be pressed in time.
-    slowFlag = path.join(stack.prefix, 'slow-start');
-    stack.writeConfig({
-      spawner: { local: { cmd: ['/bin/sh', '-c', `if [ -e ${slowFlag} ]; then sleep 60; fi; exec /usr/bin/jupyterhub-singleuser "$@"`, 'plasma-start'] } },
-    });
-    await stack.killHub('SIGTERM');
-    await stack.startHub();
+    slowFlag = await useSlowStartSwitch(stack); // so Cancel can be pressed in time
     await stack.cli(['users', 'add', STUDENT, '--password-stdin'], PASSWORD);
     browser = await launchBrowser();
     page = await browser.newPage();
@@ -199,8 +193,9 @@ describe('a student in the web UI (base_url /plasma/)', () => {
     const slow = await browser.newPage();
     try {
       await slow.clock.install();
-      // The server's own pages do not answer (they hang), as when it is overloaded.
-      await slow.route(/\/user\/pt-uistu\//, () => undefined);
+      // The server's own pages do not answer (they hang), as when it is overloaded, until `answer` is set.
+      let answer = false;
+      await slow.route(/\/user\/pt-uistu\//, (route) => (answer ? route.continue() : undefined));
       await slow.goto(`${hub()}open/${STUDENT}`);
       await slow.getByText('Loading your server…').waitFor();
       await slow.clock.fastForward(16_000);
@@ -208,7 +203,7 @@ describe('a student in the web UI (base_url /plasma/)', () => {
       await reload.waitFor();
       assert.ok(await slow.getByText('Your server is taking long to answer.').isVisible());
       await screenshot(slow, 'frame-slow');
-      await slow.unroute(/\/user\/pt-uistu\//);
+      answer = true;
       await reload.click();
       await waitForJupyter(slow);
     } finally {
@@ -304,7 +299,7 @@ describe('a student in the web UI (base_url /plasma/)', () => {
   it('dark mode, and the phone layout\'s menu', async () => {
     await page.goto(`${hub()}home`);
     await page.getByRole('button', { name: 'Dark mode' }).click();
-    assert.equal(await page.evaluate(() => document.documentElement.classList.contains('dark')), true);
+    await page.waitForFunction(() => document.documentElement.classList.contains('dark'));
     await screenshot(page, 'home-dark');
     assert.deepEqual(await seriousViolations(page), []);
     await page.reload();

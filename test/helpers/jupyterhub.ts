@@ -86,3 +86,27 @@ ${o.extraConfig ?? ''}
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * JupyterHub 3.0 behind its own configurable-http-proxy 4.5.3 started separately, as Plasma runs behind its own proxy:
+ * how the benchmarks run the anchor. `stop()` ends both.
+ */
+export async function startJupyterHubBehindChp(options: { password: string; extraConfig?: string }) {
+  const [proxyPort, apiPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
+  const proxyToken = 'bench-proxy-token-0123456789abcdef';
+  const chp = spawn('/usr/bin/configurable-http-proxy', ['--ip', '127.0.0.1', '--port', String(proxyPort), '--api-ip', '127.0.0.1',
+    '--api-port', String(apiPort), '--log-level', 'warn'], {
+    env: { ...process.env, NODE_PATH: '/usr/share/nodejs', CONFIGPROXY_AUTH_TOKEN: proxyToken }, stdio: 'ignore',
+  });
+  await waitFor(async () => (await fetch(`http://127.0.0.1:${apiPort}/api/routes`, { headers: { Authorization: `token ${proxyToken}` } })).ok, 15_000, 'CHP');
+  const hub = new RealJupyterHub({ proxy: 'external', proxyPort, apiPort, proxyToken, password: options.password, extraConfig: options.extraConfig });
+  await hub.start();
+  return {
+    hub,
+    chp: chp as ChildProcess,
+    async stop() {
+      await hub.stop();
+      chp.kill('SIGTERM');
+    },
+  };
+}

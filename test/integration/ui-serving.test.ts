@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { appConfigOf, Browser, xsrfOf } from '../helpers/browser.ts';
 import { Stack } from '../helpers/stack.ts';
+import { useSlowStartSwitch } from '../helpers/slow-start.ts';
 
 const BASE = '/course/';
 
@@ -15,12 +15,7 @@ describe('the hub serving the web UI', () => {
 
   before(async () => {
     await stack.start();
-    slowFlag = path.join(stack.prefix, 'slow-start');
-    stack.writeConfig({
-      spawner: { local: { cmd: ['/bin/sh', '-c', `if [ -e ${slowFlag} ]; then sleep 60; fi; exec /usr/bin/jupyterhub-singleuser "$@"`, 'plasma-start'] } },
-    });
-    await stack.killHub('SIGTERM');
-    await stack.startHub();
+    slowFlag = await useSlowStartSwitch(stack); // so Cancel can be pressed in time
     await stack.cli(['users', 'add', 'pt-uisrv-alice', '--password-stdin'], 'alice-pass-123');
     Object.assign(alice, { origin: stack.publicUrl });
     assert.equal((await alice.login('pt-uisrv-alice', 'alice-pass-123', `${BASE}hub/`)).status, 200);

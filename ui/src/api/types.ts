@@ -1,17 +1,7 @@
 /** Shapes of the hub's answers (JupyterHub 3's REST API and Plasma's /hub/api/plasma). */
 
-export interface ShellConfig {
-  base_url: string;
-  hub_prefix: string;
-  version: string;
-  user: { name: string; admin: boolean };
-  can: { admin: boolean; environments: boolean; permissions: boolean; monitoring: boolean };
-  xsrf: string;
-  named_servers: { enabled: boolean; limit: number };
-  needs_environment: boolean;
-  announcement: string;
-  scopes: string[];
-}
+export type { ShellConfig } from '../../../src/pages/shell-config.ts';
+export type { HostStats } from '../../../src/monitoring/types.ts';
 
 export interface ServerModel {
   name: string;
@@ -138,14 +128,6 @@ export interface ProgressEvent {
   ready?: boolean;
   failed?: boolean;
   url?: string;
-}
-
-export interface HostStats {
-  at: string;
-  cpu: { cores: number; percent: number; load: number[] };
-  memory: { total: number; available: number };
-  disks: Array<{ path: string; total: number; available: number }>;
-  uptime_seconds: number;
 }
 
 export interface ServerSample {

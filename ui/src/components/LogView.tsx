@@ -30,8 +30,15 @@ export const LogView = forwardRef<LogHandle, { label: string; height?: number; a
   useImperativeHandle(ref, () => ({
     write(chunk: string) {
       if (text.current.length < MAX_COPY) text.current += chunk;
-      if (term.current) term.current.write(chunk);
-      else pending.current.push(chunk);
+      const t = term.current;
+      if (!t) {
+        pending.current.push(chunk);
+        return;
+      }
+      // Follow the end of the log, unless the reader has scrolled up to read.
+      const b = t.buffer.active;
+      const following = b.viewportY >= b.baseY;
+      t.write(chunk, () => { if (following) t.scrollToBottom(); });
     },
     clear() {
       text.current = '';
@@ -50,6 +57,7 @@ export const LogView = forwardRef<LogHandle, { label: string; height?: number; a
     fit.fit();
     term.current = t;
     for (const chunk of pending.current) t.write(chunk);
+    if (pending.current.length) t.write('', () => t.scrollToBottom());
     pending.current = [];
     const resize = new ResizeObserver(() => fit.fit());
     resize.observe(box.current!);
