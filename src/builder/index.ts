@@ -165,6 +165,5 @@ export class DockerBuilder implements Builder {
 }
 
 export { BuildFailure };
-export { BuildInputError, folderFor, type Credentials, type RepositorySource } from './input.ts';
 export * from './input.ts';
-export { readEnvironmentLabels, LABEL, type EnvironmentSettings, type ImageFacts } from './labels.ts';
+export { readEnvironmentLabels, type EnvironmentSettings, type ImageFacts } from './labels.ts';

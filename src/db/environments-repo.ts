@@ -50,6 +50,13 @@ export class EnvironmentRepo {
     return this.db.selectFrom('builds').select([...SUMMARY_COLUMNS]).where('status', 'in', statuses).orderBy('id').execute();
   }
 
+  /** Keeps the newest `keep` builds of an environment (each holds up to a few hundred KiB of log). */
+  async pruneBuilds(environment: string, keep: number): Promise<void> {
+    await this.db.deleteFrom('builds').where('environment', '=', environment).where('status', 'in', ['built', 'failed'])
+      .where('id', 'not in', (eb) => eb.selectFrom('builds').select('id').where('environment', '=', environment).orderBy('id', 'desc').limit(keep))
+      .execute();
+  }
+
   async deleteEnvironment(environment: string): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
       await tx.deleteFrom('builds').where('environment', '=', environment).execute();
@@ -90,13 +97,19 @@ export class EnvironmentRepo {
     await this.db.deleteFrom('environment_groups').where('environment', '=', environment).where('group_name', 'in', groups).execute();
   }
 
-  /** Users whose servers run (or are starting) in an environment, from the servers' recorded options. */
-  async usersOfEnvironment(environment: string): Promise<string[]> {
+  /** environment → users whose servers run (or start) in it, for every environment in one query. */
+  async environmentUsers(): Promise<Map<string, string[]>> {
     const rows = await this.db.selectFrom('servers').innerJoin('users', 'users.id', 'servers.user_id')
-      .select('users.name').distinct()
+      .select([sql<string>`json_extract(servers.user_options, '$.environment')`.as('environment'), 'users.name'])
       .where('servers.status', 'in', ['running', 'spawning', 'stopping'])
-      .where(sql<string>`json_extract(servers.user_options, '$.environment')`, '=', environment)
+      .where(sql<string>`json_extract(servers.user_options, '$.environment')`, 'is not', null)
       .orderBy('users.name').execute();
-    return rows.map((r) => r.name);
+    const out = new Map<string, string[]>();
+    for (const r of rows) {
+      const users = out.get(r.environment) ?? [];
+      if (!users.includes(r.name)) users.push(r.name);
+      out.set(r.environment, users);
+    }
+    return out;
   }
 }

@@ -35,6 +35,8 @@ export interface BuildEvents {
 }
 
 const SAVE_EVERY_MS = 2000;
+/** Builds kept per environment: the history page's worth, not every rebuild of a semester. */
+const KEEP_BUILDS = 20;
 
 export class BuildManager {
   private readonly live = new Map<number, LiveBuild>();
@@ -149,6 +151,7 @@ export class BuildManager {
       clearInterval(save);
     }
     await this.repo.updateBuild(id, { log: log.text(), log_bytes: log.bytes, work_dir: null });
+    await this.repo.pruneBuilds(row.environment, KEEP_BUILDS);
     if (row.work_dir) fs.rmSync(row.work_dir, { recursive: true, force: true });
     this.live.delete(id);
     log.emit('end', outcome);

@@ -64,7 +64,7 @@ export class EnvironmentService {
     this.repo = new EnvironmentRepo(hubRepo.db);
     this.images = new ImageCatalogue(docker, config.environments.image_prefix);
     this.builds = new BuildManager(this.repo, options.builder ?? new DockerBuilder(config, docker), this.images, config.environments,
-      path.join(paths.prefix, 'cache', 'builds'), log);
+      path.join(paths.cacheDir, 'builds'), log);
     this.access = new EnvironmentAccess(this.repo, config.environments, async () => (await hubRepo.listGroups()).map((g) => g.name));
   }
 
@@ -74,7 +74,7 @@ export class EnvironmentService {
 
   // ---- the catalogue
 
-  private merge(image: EnvironmentImage | undefined, build: BuildSummary | undefined, groups: string[]): Environment {
+  private merge(image: EnvironmentImage | undefined, build: BuildSummary | undefined, groups: string[], inUseBy: string[]): Environment {
     const settings: EnvironmentSettings = image ?? JSON.parse(build!.settings);
     const buildView = build ? this.builds.view(build) : null;
     return {
@@ -84,7 +84,7 @@ export class EnvironmentService {
       owner: image?.owner ?? build?.requested_by ?? null, builtAt: image?.builtAt ?? image?.created ?? null, size: image?.size ?? null,
       // An environment whose image was removed outside Plasma shows as failed until it is rebuilt.
       status: image ? 'built' : build!.status === 'built' ? 'failed' : build!.status,
-      source: image?.source ?? 'plasma', groups, build: buildView,
+      source: image?.source ?? 'plasma', groups, build: buildView, inUseBy,
     };
   }
 
@@ -98,9 +98,10 @@ export class EnvironmentService {
     }
     const builds = new Map((await this.repo.latestBuilds()).map((b) => [b.environment, b]));
     const permissions = await this.access.effective();
+    const users = await this.repo.environmentUsers();
     const byName = new Map(images.map((i) => [i.name, i]));
     const names = [...new Set([...byName.keys(), ...builds.keys()])].sort();
-    return names.map((name) => this.merge(byName.get(name), builds.get(name), permissions.get(name) ?? []));
+    return names.map((name) => this.merge(byName.get(name), builds.get(name), permissions.get(name) ?? [], users.get(name) ?? []));
   }
 
   async find(name: string): Promise<Environment | undefined> {
@@ -208,7 +209,7 @@ export class EnvironmentService {
   async remove(name: string, actor: Actor): Promise<void> {
     if (this.reserved.has(name)) throw new EnvironmentError(409, `${name} is being fetched for a build: try again in a moment`);
     const env = await this.get(name);
-    const users = [...new Set([...(await this.repo.usersOfEnvironment(name)), ...(await this.images.containerUsers(name).catch(toEnvironmentError))])].sort();
+    const users = [...new Set([...env.inUseBy, ...(await this.images.containerUsers(name).catch(toEnvironmentError))])].sort();
     if (users.length) {
       throw new EnvironmentError(409, `${name} is in use by ${users.join(', ')}: their servers must stop before it can be removed`, { users });
     }
@@ -300,10 +301,19 @@ export class EnvironmentService {
     return {
       userOptions: { ...rest, environment: env.name },
       environment: {
-        name: env.name, displayName: env.displayName, image: env.imageId!, folder: folderFor(env.displayName),
+        name: env.name, displayName: env.displayName, image: env.imageId!, folder: this.folderOf(env),
         memory: env.memory ?? undefined, cpu: env.cpu ?? undefined,
       },
     };
+  }
+
+  /** `~/<display name>/`; an image's display name that cannot be a folder (labelled elsewhere) falls back to its name. */
+  private folderOf(env: Environment): string {
+    try {
+      return folderFor(env.displayName.slice(0, 64));
+    } catch {
+      return folderFor(env.name);
+    }
   }
 
   async start(): Promise<void> {

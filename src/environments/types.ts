@@ -32,6 +32,8 @@ export interface Environment extends EnvironmentSettings {
   source: 'plasma' | 'tljh-repo2docker';
   groups: string[];
   build: BuildView | null;
+  /** Users with a server running in it (removal waits for them). */
+  inUseBy: string[];
 }
 
 /** A refusal the API reports as is: status and message (and the field or users it is about). */

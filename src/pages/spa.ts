@@ -10,7 +10,14 @@ import type { ShellConfig } from './shell-config.ts';
 
 export type { ShellConfig };
 
-export const UI_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/ui');
+/** The built app: dist/ui beside the bundled release (dist/plasma.mjs), or from the sources (src/pages/). */
+function uiDir(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const candidates = [path.join(here, 'ui'), path.resolve(here, '../../dist/ui')];
+  return candidates.find((dir) => fs.existsSync(path.join(dir, 'index.html'))) ?? candidates[candidates.length - 1];
+}
+
+export const UI_DIR = uiDir();
 
 /**
  * The built index.html with its asset URLs under the hub's prefix (the build uses relative ones, as the base_url

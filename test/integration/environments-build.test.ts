@@ -163,6 +163,7 @@ describe('environments built from a git repository', () => {
     assert.deepEqual(refused.data.users, [STUDENT]);
     assert.match(refused.data.message, new RegExp(STUDENT));
     assert.equal(dockerOk('image', 'inspect', IMAGE).code, 0, 'the image is still there');
+    assert.deepEqual((await stack.api('GET', '/plasma/environments/course')).data.in_use_by, [STUDENT]);
     assert.equal((await stack.api('DELETE', `/users/${STUDENT}/server`)).status, 204);
   });
 

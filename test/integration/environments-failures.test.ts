@@ -82,6 +82,10 @@ describe('environment builds: Dockerfiles, failures, a hub killed mid-build, cre
   it('a hub killed mid-build leaves no image and a failed build after restart; a rebuild then succeeds', async () => {
     assert.equal((await stack.api('POST', '/plasma/environments', { json: { repo: git.url('slow') } })).status, 202);
     await waitFor(async () => /slow-start/.test((await stack.api('GET', '/plasma/environments/slow/logs')).data.log), 120_000, 'postBuild to start');
+    // A second build waits in the queue (concurrency 1) when the hub dies: it runs after the restart.
+    const waiting = await stack.api('POST', '/plasma/environments', { json: { repo: git.url('private'), name: 'waiting', username: 'teacher', password: SECRET } });
+    assert.equal(waiting.status, 202, waiting.text);
+    assert.deepEqual([waiting.data.build.status, waiting.data.build.queue_position], ['queued', 1]);
     await stack.killHub('SIGKILL');
     // dockerd sees the build's connection close and stops the build: nothing is tagged or labelled.
     await waitFor(() => !docker('ps', '-a', '--no-trunc', '--format', '{{.Command}}').includes('postBuild'), 30_000, 'the build container to go');
@@ -90,6 +94,9 @@ describe('environment builds: Dockerfiles, failures, a hub killed mid-build, cre
     const env = (await stack.api('GET', '/plasma/environments/slow')).data;
     assert.equal(env.status, 'failed');
     assert.match(env.build.error, /interrupted: the hub stopped during this build/);
+    const resumed = await followBuild(stack, 'waiting');
+    assert.equal(resumed.outcome.phase, 'built', `the queued build ran after the restart: ${resumed.log.slice(-1000)}`);
+    assert.equal((await stack.api('DELETE', '/plasma/environments/waiting')).status, 204);
     const rebuilt = await stack.api('POST', '/plasma/environments/slow/rebuild', { json: {} });
     assert.equal(rebuilt.status, 202, rebuilt.text);
     const { outcome, log } = await followBuild(stack, 'slow');

@@ -27,7 +27,7 @@ function environmentModel(e: Environment, full: boolean) {
   if (!full) return visible;
   return {
     ...visible, commit: e.commit, build_args: e.buildArgs, owner: e.owner, size: e.size, image_id: e.imageId, source: e.source,
-    groups: e.groups, build: buildModel(e.build),
+    groups: e.groups, build: buildModel(e.build), in_use_by: e.inUseBy,
   };
 }
 

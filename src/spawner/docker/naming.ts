@@ -10,20 +10,6 @@ export function containerName(user: string, server: string): string {
   return `jupyter-${escapeName(user)}${server ? `-${escapeName(server)}` : ''}`;
 }
 
-const FOLDER_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-
-/**
- * The folder an environment gets in the user's home: the image's `plasma.environment.name` label, else the
- * last part of the repository name (plasma-test/base:latest → base). Never a path: validated, no '/' or '..'.
- */
-export function environmentFolder(image: string, labels: Record<string, string> | undefined): string {
-  const fromLabel = labels?.['plasma.environment.name'];
-  const repo = image.split('@')[0].replace(/:[^/:]+$/, '');
-  const candidate = (fromLabel ?? repo.split('/').pop() ?? '').toLowerCase().replace(/[^a-z0-9._-]/g, '-').replace(/^[._-]+/, '');
-  if (!FOLDER_RE.test(candidate) || candidate.includes('..')) throw new Error(`cannot make a folder name from image ${JSON.stringify(image)}`);
-  return candidate;
-}
-
 /** '2G', '512M', '1.5G' → bytes (1024-based, as DockerSpawner). */
 export function parseMemory(limit: string): number {
   const m = /^(\d+(?:\.\d+)?)([KMGT]?)$/i.exec(limit.trim());
