@@ -40,7 +40,8 @@ export function registerStaticAssets(app: FastifyInstance, hubPrefix: string, as
     // Vite's names only: no path, no dot files.
     const asset = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name) ? load(name) : null;
     if (!asset) return reply.code(404).type('text/plain').send('Not Found');
-    reply.type(asset.type).header('Cache-Control', 'public, max-age=31536000, immutable').header('Vary', 'Accept-Encoding');
+    reply.type(asset.type).header('Cache-Control', 'public, max-age=31536000, immutable').header('Vary', 'Accept-Encoding')
+      .header('X-Content-Type-Options', 'nosniff');
     if (asset.gzip && acceptsGzip(req)) return reply.header('Content-Encoding', 'gzip').send(asset.gzip);
     return reply.send(asset.body);
   });

@@ -26,6 +26,7 @@ describe('the hub serving the web UI', () => {
     const res = await alice.go(`${BASE}hub/home`, { headers: { 'Accept-Encoding': 'gzip' } });
     assert.equal(res.status, 200);
     assert.match(res.headers.get('cache-control') ?? '', /no-cache/);
+    assert.equal(res.headers.get('content-security-policy'), "frame-ancestors 'self'", 'not framed by other sites');
     const config = appConfigOf(res.text)!;
     assert.equal(config.base_url, BASE);
     assert.equal(config.hub_prefix, `${BASE}hub/`);
