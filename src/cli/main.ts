@@ -4,9 +4,13 @@ import { registerHubCommands } from './hub.ts';
 import { registerImageCommands } from './image.ts';
 import { registerConfigCommands } from './config.ts';
 import { registerEnvCommands } from './env.ts';
+import { registerOpsCommands } from './ops.ts';
+import { registerBackupCommands } from './backup.ts';
+import { packageVersion } from './self.ts';
 
 const program = new Command('plasma')
   .description('Plasma: a multi-user Jupyter platform for teaching')
+  .version(packageVersion(), '-V, --version', 'print the version')
   .showHelpAfterError()
   .exitOverride();
 
@@ -15,6 +19,8 @@ registerProxyCommands(program);
 registerImageCommands(program);
 registerConfigCommands(program);
 registerEnvCommands(program);
+registerOpsCommands(program);
+registerBackupCommands(program);
 
 try {
   await program.parseAsync(process.argv);
