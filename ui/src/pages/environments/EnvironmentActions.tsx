@@ -11,7 +11,10 @@ const e = t.environments;
 
 /** Why a remove failed: the hub names the users whose servers still run in it. */
 export function explainRemove(err: unknown): string {
-  if (err instanceof ApiError && err.status === 409 && err.users?.length) return `${err.message || ''} ${e.inUse(err.users)}`.trim();
+  if (err instanceof ApiError && err.status === 409 && err.users?.length) {
+    // The hub's message may name them already; say it once.
+    return err.message && err.users.every((u) => err.message.includes(u)) ? err.message : `${err.message} ${e.inUse(err.users)}`.trim();
+  }
   return messageOf(err);
 }
 
