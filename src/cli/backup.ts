@@ -46,7 +46,7 @@ export function registerBackupCommands(program: Command): void {
     .action((opts: { json?: boolean }) => {
       const { paths, config } = context();
       const list = listBackups(config.backup.dir ?? paths.archivesDir);
-      if (opts.json) return void console.log(JSON.stringify(list, null, 2));
+      if (opts.json || backup.opts().json) return void console.log(JSON.stringify(list, null, 2));
       for (const b of list) console.log(`${b.created.toISOString()}  ${(b.bytes / 1024).toFixed(0).padStart(8)} KiB  ${b.file}`);
     });
 
@@ -56,8 +56,9 @@ export function registerBackupCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: { repo?: string; json?: boolean }) => {
       const { paths, config } = context();
-      const result = await verifyUserData(paths, config, { repo: opts.repo });
-      if (opts.json) console.log(JSON.stringify(result, null, 2));
+      const result = await verifyUserData(paths, config, { repo: opts.repo ?? backup.opts().repo });
+      // `backup` has --json and --repo too: commander gives them to it when they follow the subcommand.
+      if (opts.json || backup.opts().json) console.log(JSON.stringify(result, null, 2));
       else {
         console.log(`snapshot ${result.snapshot} (${result.time}): ${result.files_identical} files identical, ${result.changed_since.length} changed since`);
         for (const f of result.differ) console.log(`  DIFFERS: ${f}`);
@@ -72,7 +73,7 @@ export function registerBackupCommands(program: Command): void {
     .addHelpText('after', '\nExample:\n  plasma backup restore-path "/home/alice/Intro course/week1.ipynb"')
     .action(async (target: string, opts: { repo?: string }) => {
       const { paths, config } = context();
-      await restoreUserPath(paths, config, { repo: opts.repo, path: target });
+      await restoreUserPath(paths, config, { repo: opts.repo ?? backup.opts().repo, path: target });
       console.log(`restored ${target} from the latest snapshot`);
     });
 

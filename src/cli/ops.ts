@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { loadConfig, resolvePaths, type PlasmaConfig, type PlasmaPaths } from '../config/index.ts';
 import { openDatabase } from '../db/index.ts';
 import { proxyToken } from '../hub/index.ts';
+import { importTljh } from '../ops/import-tljh.ts';
 import { install } from '../ops/install.ts';
 import { Services, SERVICES, type ServiceName } from '../ops/services.ts';
 import { formatStatus, hostStatus } from '../ops/status.ts';
@@ -135,6 +136,22 @@ export function registerOpsCommands(program: Command): void {
         if (!/^y(es)?$/i.test(answer.trim())) return void console.log('nothing removed');
       }
       for (const line of await uninstall(paths, config, services, { purge: !!opts.purge, say })) console.log(`  - ${line}`);
+    });
+
+  program.command('import')
+    .description('bring a TLJH/Plasma host\'s users, groups, tokens, permissions and tljh-config keys into Plasma')
+    .requiredOption('--from-tljh <dir>', 'the TLJH folder (e.g. /opt/tljh, with state/jupyterhub.sqlite), or a copy of it')
+    .option('--dry-run', 'say what would be imported, change nothing')
+    .option('--json', 'print the report as JSON')
+    .addHelpText('after', '\nExamples:\n  plasma import --from-tljh /opt/tljh --dry-run\n  plasma import --from-tljh /mnt/old-server/opt/tljh --json')
+    .action(async (opts: { fromTljh: string; dryRun?: boolean; json?: boolean }) => {
+      const report = await importTljh(resolvePaths(), opts.fromTljh, { dryRun: !!opts.dryRun });
+      if (opts.json) return void console.log(JSON.stringify(report, null, 2));
+      const verb = report.dry_run ? 'would import' : 'imported';
+      console.log(`${verb} ${report.users.length} users (${report.admins.length} admins), ${report.groups.length} groups (${report.memberships} memberships), ${report.tokens} API tokens, ${report.permissions.length} permissions, ${report.config.length} config keys`);
+      for (const c of report.config) console.log(`  config: ${c}`);
+      for (const s of report.skipped) console.log(`  not imported: ${s.what}: ${s.why}`);
+      if (report.config.length && !report.dry_run) console.log('restart the hub to apply the configuration: plasma restart hub');
     });
 
   const db = program.command('db').description('the state database');

@@ -46,6 +46,28 @@ export function defaultConfigText(): string {
 ${defaults.split('\n').map((line) => (line ? `# ${line}` : line)).join('\n')}`;
 }
 
+/**
+ * Creates the prefix level by level and proves it writable with a file (root passes access() checks even
+ * where a write fails, e.g. on a read-only or virtual filesystem).
+ */
+function writableFolder(dir: string): boolean {
+  const missing: string[] = [];
+  let at = path.resolve(dir);
+  while (!fs.existsSync(at)) {
+    missing.unshift(at);
+    at = path.dirname(at);
+  }
+  try {
+    for (const level of missing) fs.mkdirSync(level, { mode: 0o755 });
+    const probe = path.join(dir, `.plasma-write-test-${process.pid}`);
+    fs.writeFileSync(probe, '');
+    fs.rmSync(probe);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function ensureDir(dir: string, mode: number, changes: string[]): void {
   if (fs.existsSync(dir)) return;
   fs.mkdirSync(dir, { recursive: true, mode });
@@ -70,12 +92,7 @@ export async function install(paths: PlasmaPaths, options: InstallOptions): Prom
     const problem = passwordProblem(options.password);
     if (problem) throw new Error(`--password-stdin: ${problem}`);
   }
-  try {
-    fs.mkdirSync(paths.prefix, { recursive: true, mode: 0o755 });
-    fs.accessSync(paths.prefix, fs.constants.W_OK);
-  } catch {
-    throw new Error(`${paths.prefix} is not writable: run as root, or choose another PLASMA_PREFIX`);
-  }
+  if (!writableFolder(paths.prefix)) throw new Error(`${paths.prefix} is not writable: run as root, or choose another PLASMA_PREFIX`);
 
   say('[1/6] folders and configuration');
   ensureDir(path.dirname(paths.configFile), 0o755, changes);

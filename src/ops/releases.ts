@@ -130,7 +130,8 @@ export async function installRelease(paths: PlasmaPaths, tarball: string, say: S
     for (const donor of donors) {
       if (wanted === null || donor.lock !== wanted || !fs.existsSync(path.join(donor.dir, 'node_modules'))) continue;
       try {
-        await run('cp', ['-al', path.join(donor.dir, 'node_modules'), path.join(tmp, 'node_modules')]);
+        fs.mkdirSync(path.join(tmp, 'node_modules'));
+        await run('cp', ['-al', `${path.join(donor.dir, 'node_modules')}/.`, path.join(tmp, 'node_modules')]);
         say(`dependencies as in ${donor.what}: linked`);
         linked = true;
         break;
