@@ -16,8 +16,9 @@ export async function buildHubApp(ctx: HubContext): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT,
     trustProxy: '127.0.0.1',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
-    // Our handlers answer every error themselves; keep fastify from writing its own JSON shape.
-    return503OnClosing: true,
+    // While the hub shuts down for a successor (an upgrade), requests already on a connection are still served:
+    // a 503 would reach the user, where a moment's wait does not.
+    return503OnClosing: false,
   });
   // JupyterHub reads bodies whatever their content type: keep them raw and let each handler decide.
   app.removeAllContentTypeParsers();

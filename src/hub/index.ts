@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import type net from 'node:net';
+import { listenOn, type ListeningHandle } from '../system/handover.ts';
 import { createAuthenticator } from '../auth/index.ts';
 import { LoginThrottle, SessionStore } from '../auth/sessions.ts';
 import { ensureSecretFile, loadConfig, resolvePaths, type PlasmaConfig, type PlasmaPaths } from '../config/index.ts';
@@ -17,6 +19,8 @@ import { HubUsers } from './users.ts';
 export interface RunningHub {
   url: string;
   ctx: HubContext;
+  /** The listening socket (to hand to a successor). */
+  listener(): net.Server;
   close(): Promise<void>;
   closed: Promise<void>;
 }
@@ -30,7 +34,11 @@ function loopbackFor(ip: string): string {
 }
 
 /** Starts the hub: database (migrated, backed up first), reconciliation with reality, then HTTP. */
-export async function startHub(options: { paths?: PlasmaPaths; config?: PlasmaConfig; logger?: Logger } = {}): Promise<RunningHub> {
+export async function startHub(options: {
+  paths?: PlasmaPaths; config?: PlasmaConfig; logger?: Logger;
+  /** A listening socket handed over by the hub this one replaces, used instead of binding the port. */
+  inherit?: ListeningHandle;
+} = {}): Promise<RunningHub> {
   const paths = options.paths ?? resolvePaths();
   const config = options.config ?? loadConfig(paths);
   const log = options.logger ?? createLogger('plasma-hub', config.log_level);
@@ -96,8 +104,13 @@ export async function startHub(options: { paths?: PlasmaPaths; config?: PlasmaCo
   if (config.monitoring.enabled) monitor.servers.start();
 
   const app = await buildHubApp(ctx);
-  await app.listen({ host: config.hub.ip, port: config.hub.port });
-  log.info({ url: hubTarget, spawner: spawner.kind, auth: ctx.authenticator.kind }, 'hub listening');
+  if (options.inherit) {
+    await app.ready();
+    await listenOn(app.server, options.inherit);
+  } else {
+    await app.listen({ host: config.hub.ip, port: config.hub.port });
+  }
+  log.info({ url: hubTarget, spawner: spawner.kind, auth: ctx.authenticator.kind, inherited: Boolean(options.inherit) }, 'hub listening');
 
   let closing: Promise<void> | null = null;
   async function close(): Promise<void> {
@@ -116,7 +129,7 @@ export async function startHub(options: { paths?: PlasmaPaths; config?: PlasmaCo
     })();
     return closing;
   }
-  return { url: hubTarget, ctx, close, closed };
+  return { url: hubTarget, ctx, close, closed, listener: () => app.server };
 }
 
 async function retryRoutes(servers: ServerManager, log: Logger): Promise<void> {

@@ -18,6 +18,8 @@ const run = promisify(execFile);
 
 export interface StepTiming {
   step: string;
+  /** When it began, in ms since the upgrade began. */
+  at: number;
   ms: number;
   detail: string;
 }
@@ -58,6 +60,7 @@ export function lastUpgrade(paths: PlasmaPaths): LastUpgrade | null {
 
 class Steps {
   readonly list: StepTiming[] = [];
+  private readonly began = performance.now();
   constructor(private readonly say: (line: string) => void) {}
 
   async run<T>(step: string, fn: () => Promise<T>, detail: (value: T) => string = () => ''): Promise<T> {
@@ -66,7 +69,7 @@ class Steps {
     const value = await fn();
     const ms = Math.round(performance.now() - t0);
     const text = detail(value);
-    this.list.push({ step, ms, detail: text });
+    this.list.push({ step, at: Math.round(t0 - this.began), ms, detail: text });
     this.say(`${step}: done in ${ms} ms${text ? ` (${text})` : ''}`);
     return value;
   }

@@ -3,6 +3,7 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { createLogger, type Logger } from '../log/index.ts';
+import { listenOn, type ListeningHandle } from '../system/handover.ts';
 import { DataPlane } from './data-plane.ts';
 import { selfCheck } from './http1.ts';
 import { idleCollector } from './idle-gc.ts';
@@ -35,7 +36,7 @@ export interface ProxyOptions {
   customHeaders?: [string, string][];
   logger?: Logger;
   /** Listening sockets handed over by the proxy this one replaces (see handover.ts), used instead of binding ports. */
-  inherit?: InheritedListeners;
+  inherit?: { public: ListeningHandle; api: ListeningHandle; redirect?: ListeningHandle };
 }
 
 /** The proxy's listening sockets, as one process hands them to the next. */
@@ -64,15 +65,18 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
-function listen(server: net.Server, port: number, host: string, inherited?: net.Server): Promise<number> {
+/** Binds the port, or takes the connections of a socket handed over by the previous process. */
+async function listen(server: net.Server, port: number, host: string, inherited?: ListeningHandle): Promise<number> {
+  if (inherited) {
+    await listenOn(server, inherited);
+    return (server.address() as AddressInfo).port;
+  }
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    const done = () => {
+    server.listen(port, host, () => {
       server.off('error', reject);
       resolve((server.address() as AddressInfo).port);
-    };
-    if (inherited) server.listen(inherited, done);
-    else server.listen(port, host, done);
+    });
   });
 }
 
@@ -133,16 +137,15 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   log.info({ port, apiPort, tls: tlsOn, routes: table.size, inherited: Boolean(options.inherit) }, 'proxy listening');
 
   const stopListening = (server: net.Server | undefined) => new Promise<void>((r) => (server?.listening ? server.close(() => r()) : r()));
+  const listening = { public: pub, api, redirect };
   return {
     port, publicPort: port, apiPort, redirectPort, table, reloadCertificates,
-    listeners: () => ({ public: pub, api, redirect }),
+    listeners: () => listening,
     retire: async () => {
       if (tlsOn) fs.unwatchFile(options.sslCert!);
       await store?.close();
       // close() stops accepting at once; its callback waits for the server's connections, so it is not awaited.
-      void stopListening(pub);
-      void stopListening(redirect);
-      void stopListening(api);
+      for (const server of [pub, api, redirect]) void stopListening(server);
       // The hub's API connections move to the new process at once: it reconnects on its next call.
       api.closeAllConnections();
       redirect?.closeAllConnections();
@@ -154,7 +157,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       if (tlsOn) fs.unwatchFile(options.sslCert!);
       collector.stop();
       await store?.close();
-      const closed = [pub, api, redirect].filter(Boolean).map((s) => new Promise<void>((r) => s!.close(() => r())));
+      const closed = [pub, api, redirect].filter((s) => s?.listening).map((s) => new Promise<void>((r) => s!.close(() => r())));
       plane.close();
       api.closeAllConnections();
       redirect?.closeAllConnections();
