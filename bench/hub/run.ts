@@ -6,11 +6,9 @@
  *
  * Not a test: nothing here asserts a time.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { freeLoopbackPort } from '../../src/spawner/local.ts';
-import { RealJupyterHub } from '../../test/helpers/jupyterhub.ts';
+import { startJupyterHubBehindChp } from '../../test/helpers/jupyterhub.ts';
 import { Stack, waitFor } from '../../test/helpers/stack.ts';
 
 const { values } = parseArgs({ options: { users: { type: 'string', default: '200' }, requests: { type: 'string', default: '2000' }, spawns: { type: 'string', default: '10' } } });
@@ -84,17 +82,9 @@ async function measure(t: Target, prefix: string) {
 }
 
 /** JupyterHub 3.0 behind its own CHP 4.5.3, as Plasma runs behind its own: the test suite's helper. */
-async function startJupyterHub(): Promise<{ target: Target; hub: RealJupyterHub; chp: ChildProcess }> {
-  const [proxyPort, apiPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
-  const proxyToken = 'bench-proxy-token-0123456789abcdef';
-  const chp = spawn('/usr/bin/configurable-http-proxy', ['--ip', '127.0.0.1', '--port', String(proxyPort), '--api-ip', '127.0.0.1',
-    '--api-port', String(apiPort), '--log-level', 'warn'], {
-    env: { ...process.env, NODE_PATH: '/usr/share/nodejs', CONFIGPROXY_AUTH_TOKEN: proxyToken }, stdio: 'ignore',
-  });
-  await waitFor(async () => (await fetch(`http://127.0.0.1:${apiPort}/api/routes`, { headers: { Authorization: `token ${proxyToken}` } })).ok, 15_000, 'CHP');
-  const hub = new RealJupyterHub({ proxy: 'external', proxyPort, apiPort, proxyToken, password: 'bench-pass' });
-  await hub.start();
-  return { target: { name: 'JupyterHub 3.0', api: `${hub.publicUrl}/hub/api`, token: hub.adminToken }, hub, chp };
+async function startJupyterHub(): Promise<{ target: Target; stop: () => Promise<void> }> {
+  const jh = await startJupyterHubBehindChp({ password: 'bench-pass' });
+  return { target: { name: 'JupyterHub 3.0', api: `${jh.hub.publicUrl}/hub/api`, token: jh.hub.adminToken }, stop: jh.stop };
 }
 
 async function main() {
@@ -118,8 +108,7 @@ async function main() {
     row('spawn 1 server to ready', a.spawnOne * 1000, b.spawnOne * 1000, 'ms', false);
     row(`spawn ${SPAWNS} servers at once to all ready`, a.spawnMany * 1000, b.spawnMany * 1000, 'ms', false);
   } finally {
-    await jh?.hub.stop();
-    jh?.chp.kill('SIGTERM');
+    await jh?.stop();
     await stack.stop();
   }
 }

@@ -6,6 +6,8 @@ import type { EnvironmentService } from '../environments/index.ts';
 import type { ServerManager, HubUrls } from '../hub/servers.ts';
 import type { HubUsers } from '../hub/users.ts';
 import type { Logger } from '../log/index.ts';
+import type { HostSampler, ServerSampler } from '../monitoring/index.ts';
+import type { Spawner } from '../spawner/index.ts';
 
 /** Everything request handlers need, wired once by the hub. */
 export interface HubContext {
@@ -20,6 +22,10 @@ export interface HubContext {
   throttle: LoginThrottle;
   urls: HubUrls;
   log: Logger;
+  /** Monitoring: the host's figures and each running server's recent CPU and memory. */
+  monitor: { host: HostSampler; servers: ServerSampler };
+  /** The spawner in use (monitoring reads a server's logs through it). */
+  spawner: Spawner;
   /** Asks the hub to shut down (POST /hub/api/shutdown). */
   shutdown(): void;
 }

@@ -6,6 +6,7 @@ import { registerActivityRoutes } from './routes/activity.ts';
 import { registerEnvironmentRoutes } from './routes/environments.ts';
 import { registerGroupRoutes } from './routes/groups.ts';
 import { registerHubRoutes } from './routes/hub.ts';
+import { registerMonitoringRoutes } from './routes/monitoring.ts';
 import { registerServerRoutes } from './routes/servers.ts';
 import { registerTokenRoutes } from './routes/tokens.ts';
 import { registerUserRoutes } from './routes/users.ts';
@@ -33,6 +34,7 @@ export async function registerApi(app: FastifyInstance, ctx: HubContext): Promis
     registerServerRoutes(api, ctx);
     registerTokenRoutes(api, ctx);
     registerGroupRoutes(api, ctx);
+    registerMonitoringRoutes(api, ctx);
     registerEnvironmentRoutes(api, ctx);
   }, { prefix: `${ctx.urls.baseUrl}hub/api` });
 }

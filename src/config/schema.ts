@@ -140,6 +140,20 @@ export const backupSchema = z.strictObject({
   }).prefault({}),
 });
 
+export const uiSchema = z.strictObject({
+  /** A notice shown on the login and home pages (plain text). */
+  announcement: z.string().max(2000).default(''),
+  /** An image (SVG, PNG or JPEG) served at /hub/logo instead of Plasma's own. */
+  logo_file: absolutePath.optional(),
+});
+
+export const monitoringSchema = z.strictObject({
+  /** The hub samples each running server's CPU and memory this often (seconds) and keeps the last hour. */
+  enabled: z.boolean().default(true),
+  interval: z.number().min(0.5).max(300).default(10),
+  history_minutes: z.number().int().min(1).max(1440).default(60),
+});
+
 export const configSchema = z.strictObject({
   hub: hubSchema.prefault({}),
   proxy: proxySchema.prefault({}),
@@ -152,6 +166,8 @@ export const configSchema = z.strictObject({
     timeout: z.number().int().positive().default(3600),
     every: z.number().int().positive().default(300),
   }).prefault({}),
+  ui: uiSchema.prefault({}),
+  monitoring: monitoringSchema.prefault({}),
   log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
 });
 

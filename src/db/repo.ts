@@ -13,6 +13,8 @@ export type TokenRow = Selectable<ApiTokensTable>;
 export type OAuthClientRow = Selectable<OAuthClientsTable>;
 export type OAuthCodeRow = Selectable<OAuthCodesTable>;
 export type SessionRow = Selectable<SessionsTable>;
+export const USER_SORTS = ['id', 'name', 'last_activity', '-id', '-name', '-last_activity'] as const;
+export type UserSort = (typeof USER_SORTS)[number];
 
 /** Secrets are random and long, so a plain SHA-256 is a sound one-way store (as JupyterHub's 1-round hash). */
 export function hashSecret(secret: string): string {
@@ -63,8 +65,15 @@ export class Repo {
     await this.db.updateTable('users').set({ last_activity: when }).where('id', '=', id)
       .where((eb) => eb.or([eb('last_activity', 'is', null), eb('last_activity', '<', when)])).execute();
   }
-  listUsers(filter: { nameFilter?: string; ids?: number[] } = {}) {
-    let q = this.db.selectFrom('users').selectAll().orderBy('id');
+  /** Users, in JupyterHub 5's `sort` order: id, name or last_activity; nulls first ascending, last descending. */
+  listUsers(filter: { nameFilter?: string; ids?: number[]; sort?: UserSort } = {}) {
+    const sort = filter.sort ?? 'id';
+    const desc = sort.startsWith('-');
+    const column = sql.ref(`users.${desc ? sort.slice(1) : sort}`);
+    let q = this.db.selectFrom('users').selectAll()
+      .orderBy(desc ? sql`${column} is null` : sql`${column} is not null`)
+      .orderBy(column, desc ? 'desc' : 'asc')
+      .orderBy('id');
     // A literal prefix match (no LIKE wildcards to escape).
     if (filter.nameFilter) q = q.where(sql<boolean>`substr(name, 1, ${filter.nameFilter.length}) = ${filter.nameFilter}`);
     if (filter.ids) q = q.where('id', 'in', filter.ids.length ? filter.ids : [-1]);

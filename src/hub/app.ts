@@ -27,6 +27,14 @@ export async function buildHubApp(ctx: HubContext): Promise<FastifyInstance> {
   app.addHook('onRequest', async (_req, reply) => {
     reply.header('X-JupyterHub-Version', JUPYTERHUB_VERSION);
   });
+  // The hub's pages may be framed by its own pages only (the app frames the OAuth confirmation), as JupyterHub's.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
+      reply.header('Content-Security-Policy', "frame-ancestors 'self'");
+      reply.header('X-Content-Type-Options', 'nosniff');
+    }
+    return payload;
+  });
   app.addHook('onResponse', async (req, reply) => {
     ctx.log.debug({ method: req.method, url: redactUrl(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });

@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../log/index.ts';
 import { ChpApiClient } from '../proxy/client.ts';
 import { createSpawner } from '../spawner/index.ts';
 import { IdleCuller } from '../culler/index.ts';
+import { HostSampler, ServerSampler } from '../monitoring/index.ts';
 import { EnvironmentService } from '../environments/index.ts';
 import type { HubContext } from '../api/context.ts';
 import { buildHubApp } from './app.ts';
@@ -65,10 +66,17 @@ export async function startHub(options: {
   });
   await hubUsers.applyAdminUsers();
 
+  const monitor = {
+    host: new HostSampler([paths.prefix, config.spawner.docker.home_base || '/home', '/var/lib/docker']),
+    servers: new ServerSampler(repo, spawner, {
+      intervalSeconds: config.monitoring.interval, historyMinutes: config.monitoring.history_minutes, log,
+    }),
+  };
+
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
   const ctx: HubContext = {
-    repo, config, paths, servers, hubUsers, environments, urls, log,
+    repo, config, paths, servers, hubUsers, environments, urls, log, monitor, spawner,
     authenticator: createAuthenticator(config.auth, repo),
     sessions: new SessionStore(repo, config.hub.cookie_max_age_days),
     throttle: new LoginThrottle(config.hub.login_throttle.max_failures, config.hub.login_throttle.window_seconds),
@@ -93,6 +101,7 @@ export async function startHub(options: {
     },
   }, config.culler, log);
   culler.start();
+  if (config.monitoring.enabled) monitor.servers.start();
 
   const app = await buildHubApp(ctx);
   if (options.inherit) {
@@ -107,6 +116,7 @@ export async function startHub(options: {
   async function close(): Promise<void> {
     closing ??= (async () => {
       culler.stop();
+      monitor.servers.stop();
       await servers.close();
       await environments.close();
       // In-flight requests get a moment; event streams (progress, build logs) do not hold the shutdown.

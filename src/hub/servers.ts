@@ -27,6 +27,8 @@ interface Operation {
   events: ServerEvent[];
   emitter: EventEmitter;
   done: Promise<void>;
+  /** Ends a pending spawn early (a user's Cancel). */
+  abort?: AbortController;
 }
 
 export interface HubUrls {
@@ -108,7 +110,9 @@ export class ServerManager {
       }
     }
     if (this.pendingOf(server.id)) return 'pending';
-    const op = this.beginOp(server.id, 'spawn', () => this.runSpawn(user, server, resolved.userOptions, resolved.environment));
+    const abort = new AbortController();
+    const op = this.beginOp(server.id, 'spawn', () => this.runSpawn(user, server, resolved.userOptions, abort, resolved.environment));
+    op.abort = abort;
     const outcome = await Promise.race([op.done.then(() => 'settled' as const), delay(waitMs).then(() => 'waiting' as const)]);
     if (outcome === 'waiting') return 'pending';
     const last = this.lastOutcome.get(server.id);
@@ -119,12 +123,20 @@ export class ServerManager {
     return 'ready';
   }
 
-  /** Stops a server; resolves 'stopped' when done within `waitMs`, else 'pending'. */
+  /**
+   * Stops a server; resolves 'stopped' when done within `waitMs`, else 'pending'. A pending spawn is cancelled
+   * (JupyterHub 3 answers 400 there; a Cancel button needs this).
+   */
   async stop(user: UserRow, serverName: string, options: { remove?: boolean; waitMs?: number } = {}): Promise<'stopped' | 'pending'> {
     const server = await this.repo.findServer(user.id, serverName);
     if (!server) return 'stopped';
     const pending = this.pendingOf(server.id);
-    if (pending === 'spawn') throw new ServerError(`${user.name}'s server${serverName ? ` ${serverName}` : ''} is pending spawn, please wait`, 400);
+    if (pending === 'spawn') {
+      const op = this.ops.get(server.id)!;
+      op.abort?.abort(new SpawnError('the start was cancelled', 400));
+      this.log.info({ user: user.name, server: serverName }, 'spawn cancelled');
+      return Promise.race([op.done.then(() => 'stopped' as const), delay(options.waitMs ?? 10_000).then(() => 'pending' as const)]);
+    }
     if (pending === 'stop') return 'pending';
     if (server.status === 'stopped') {
       if (options.remove && serverName) await this.repo.deleteServer(server.id);
@@ -184,7 +196,9 @@ export class ServerManager {
     op.emitter.emit('event', event);
   }
 
-  private async runSpawn(user: UserRow, server: ServerRow, userOptions: Record<string, unknown>, environment?: SpawnEnvironment): Promise<void> {
+  private async runSpawn(
+    user: UserRow, server: ServerRow, userOptions: Record<string, unknown>, abort: AbortController, environment?: SpawnEnvironment,
+  ): Promise<void> {
     const serverId = server.id;
     const prefix = server.base_url;
     const clientId = this.clientIdFor(user.name, server.name);
@@ -209,9 +223,9 @@ export class ServerManager {
       });
       const env = this.environment(user, server.name, prefix, apiToken, clientId, accessScopes);
       const groups = await this.repo.groupsOf(user.id);
-      const abort = new AbortController();
       const timeoutMs = this.config.spawner.start_timeout * 1000;
-      const timer = setTimeout(() => abort.abort(), timeoutMs);
+      const timer = setTimeout(() => abort.abort(new SpawnError(`the server did not start within ${this.config.spawner.start_timeout} s`, 500)), timeoutMs);
+      if (abort.signal.aborted) throw abort.signal.reason;
       let started;
       try {
         this.emit(serverId, { progress: 10, message: 'Starting the server' });
@@ -226,8 +240,7 @@ export class ServerManager {
             progress: (e) => this.emit(serverId, e),
             signal: abort.signal,
           }),
-          new Promise<never>((_, reject) => abort.signal.addEventListener('abort', () => reject(
-            new SpawnError(`the server did not start within ${this.config.spawner.start_timeout} s`, 500)))),
+          new Promise<never>((_, reject) => abort.signal.addEventListener('abort', () => reject(abort.signal.reason))),
         ]);
         state = started.state;
         await this.repo.updateServer(serverId, { spawner_state: JSON.stringify(started.state), target: started.url });
@@ -260,7 +273,7 @@ export class ServerManager {
     const deadline = Date.now() + this.config.spawner.http_timeout * 1000;
     let wait = 50;
     for (;;) {
-      if (signal.aborted) throw new SpawnError(`the server did not start within ${this.config.spawner.start_timeout} s`, 500);
+      if (signal.aborted) throw signal.reason;
       try {
         const res = await fetch(`${target}${prefix}`, { redirect: 'manual', signal: AbortSignal.timeout(5000) });
         await res.arrayBuffer().catch(() => undefined);

@@ -84,6 +84,7 @@ export function registerOAuthRoutes(app: FastifyInstance, ctx: HubContext): void
     }
     // Someone else's server (an admin): ask first, as JupyterHub does.
     if (isPost && q._xsrf === session.xsrf && q.confirm === 'yes') {
+      ctx.log.info({ by: user.name, user: target.owner.name, server: target.server.name }, 'access to another user\'s server granted');
       return issueCode(req, reply, user, session, client, client.redirect_uri, q.state, target.owner.name, target.server.name);
     }
     const hidden = (name: string, value: string | undefined) =>

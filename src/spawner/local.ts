@@ -5,7 +5,8 @@ import path from 'node:path';
 import type { PlasmaConfig } from '../config/index.ts';
 import type { Logger } from '../log/index.ts';
 import { lookupUser } from '../system/users.ts';
-import { SpawnError, type ManagedServer, type PollResult, type SpawnContext, type Spawner, type SpawnerState, type StartedServer } from './types.ts';
+import { SpawnError, type ManagedServer, type PollResult, type ServerUsage, type SpawnContext, type Spawner, type SpawnerState, type StartedServer } from './types.ts';
+import { processGroupUsage, tailFile } from './proc.ts';
 
 interface LocalState extends SpawnerState {
   pid: number;
@@ -99,6 +100,10 @@ export class LocalProcessSpawner implements Spawner {
     return path.join(this.serversDir, `${user}--${server || '_default'}.json`);
   }
 
+  private logFileFor(runFile: string): string {
+    return path.join(this.logsDir, path.basename(runFile).replace(/\.json$/, '.log'));
+  }
+
   async start(ctx: SpawnContext): Promise<StartedServer> {
     fs.mkdirSync(this.serversDir, { recursive: true, mode: 0o700 });
     fs.mkdirSync(this.logsDir, { recursive: true, mode: 0o700 });
@@ -125,7 +130,7 @@ export class LocalProcessSpawner implements Spawner {
     // notebook 6 refuses to run as root; only relevant when no system user exists (native users in development).
     if (!system && process.getuid?.() === 0 && !args.includes('--allow-root')) args.push('--allow-root');
 
-    const logFile = this.runFileFor(ctx.user.name, ctx.serverName).replace(this.serversDir, this.logsDir).replace(/\.json$/, '.log');
+    const logFile = this.logFileFor(this.runFileFor(ctx.user.name, ctx.serverName));
     const out = fs.openSync(logFile, 'a', 0o600);
     const child = spawn(cmd, args, {
       cwd,
@@ -196,5 +201,16 @@ export class LocalProcessSpawner implements Spawner {
       }
     }
     return out;
+  }
+
+  async usage(state: SpawnerState): Promise<ServerUsage | null> {
+    const s = state as Partial<LocalState>;
+    if (!this.alive(state)) return null;
+    return processGroupUsage(s.pid!);
+  }
+
+  async logs(state: SpawnerState, lines: number): Promise<string> {
+    const s = state as Partial<LocalState>;
+    return s.runFile ? tailFile(this.logFileFor(s.runFile), lines) : '';
   }
 }

@@ -63,6 +63,15 @@ export interface StartedServer {
 
 export type PollResult = { running: true } | { running: false; reason: string };
 
+/** What a running server uses now: cumulative CPU time, so the caller computes rates between samples. */
+export interface ServerUsage {
+  /** CPU seconds used since the server started (all its processes). */
+  cpuSeconds: number;
+  memoryBytes: number;
+  /** The memory limit it runs under, when there is one. */
+  memoryLimitBytes?: number;
+}
+
 /** A server this spawner manages, found without the hub's database (for orphan clean-up after a crash). */
 export interface ManagedServer {
   user: string;
@@ -79,6 +88,10 @@ export interface Spawner {
   stop(state: SpawnerState, options?: { timeoutSeconds?: number }): Promise<void>;
   /** Lists every server this spawner manages on its backend (containers by label, processes by pid file). */
   listManaged(): Promise<ManagedServer[]>;
+  /** Current use of a running server (monitoring), or null when it cannot be read. */
+  usage?(state: SpawnerState): Promise<ServerUsage | null>;
+  /** The last `lines` lines of the server's output (monitoring). */
+  logs?(state: SpawnerState, lines: number): Promise<string>;
 }
 
 /**

@@ -1,3 +1,18 @@
+/** The app's config the hub puts in its pages (<meta name="plasma-config">, HTML-escaped JSON), or null. */
+export function appConfigOf(html: string): Record<string, any> | null {
+  const m = /<meta name="plasma-config" content="([^"]*)">/.exec(html);
+  if (!m) return null;
+  const json = m[1].replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return JSON.parse(json);
+}
+
+/** The session's XSRF token, as the app reads it from its page. */
+export function xsrfOf(html: string): string {
+  const xsrf = appConfigOf(html)?.xsrf;
+  if (typeof xsrf !== 'string') throw new Error('no XSRF token in the page');
+  return xsrf;
+}
+
 /** A minimal browser: a cookie jar (name, path, value) and manual redirect following, as a user's browser would. */
 export class Browser {
   private readonly cookies = new Map<string, { name: string; value: string; path: string }>();
@@ -61,9 +76,19 @@ export class Browser {
   }
 
   /** Signs in through the hub's login form. */
-  async login(username: string, password: string) {
-    const form = await this.go('/hub/login');
+  async login(username: string, password: string, hubPath = '/hub/') {
+    const form = await this.go(`${hubPath}login`);
     const xsrf = /name="_xsrf" value="([^"]+)"/.exec(form.text)?.[1] ?? '';
-    return this.go('/hub/login', { form: { username, password, _xsrf: xsrf } });
+    return this.go(`${hubPath}login`, { form: { username, password, _xsrf: xsrf } });
+  }
+
+  /**
+   * Opens one of the app's pages and makes the API call that page makes to show its content, as the app does: the
+   * browser's cookie plus the page's XSRF token. Returns the page and the parsed answer.
+   */
+  async appView(pagePath: string, apiPath: string) {
+    const page = await this.go(pagePath);
+    const res = await this.go(apiPath, { headers: { 'X-XSRFToken': xsrfOf(page.text), Accept: 'application/json' } });
+    return { page, status: res.status, data: res.text ? JSON.parse(res.text) : null };
   }
 }

@@ -17,6 +17,8 @@ export interface JupyterHubOptions {
   password: string;
   /** Leave user servers running when the hub stops (TLJH's and Plasma's choice); JupyterHub's default stops them. */
   keepServers?: boolean;
+  /** More lines of jupyterhub_config.py (e.g. admin users for the UI bench). */
+  extraConfig?: string;
 }
 
 /** The real JupyterHub 3.0 (Debian package), run by /usr/bin/python3 with SimpleLocalProcessSpawner. */
@@ -56,6 +58,7 @@ c.Spawner.args = ['--allow-root']
 c.JupyterHub.services = [{'name': 'pt-admin', 'api_token': '${this.adminToken}'}]
 c.JupyterHub.load_roles = [{'name': 'admin', 'services': ['pt-admin']}]
 c.JupyterHub.cleanup_servers = ${o.keepServers ? 'False' : 'True'}
+${o.extraConfig ?? ''}
 `);
     const log = fs.openSync(path.join(this.dir, 'jupyterhub.log'), 'a');
     this.child = spawn('/usr/bin/python3', ['/usr/bin/jupyterhub', '-f', path.join(this.dir, 'jupyterhub_config.py')], {
@@ -99,4 +102,28 @@ c.JupyterHub.cleanup_servers = ${o.keepServers ? 'False' : 'True'}
     }
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * JupyterHub 3.0 behind its own configurable-http-proxy 4.5.3 started separately, as Plasma runs behind its own proxy:
+ * how the benchmarks run the anchor. `stop()` ends both.
+ */
+export async function startJupyterHubBehindChp(options: { password: string; extraConfig?: string }) {
+  const [proxyPort, apiPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
+  const proxyToken = 'bench-proxy-token-0123456789abcdef';
+  const chp = spawn('/usr/bin/configurable-http-proxy', ['--ip', '127.0.0.1', '--port', String(proxyPort), '--api-ip', '127.0.0.1',
+    '--api-port', String(apiPort), '--log-level', 'warn'], {
+    env: { ...process.env, NODE_PATH: '/usr/share/nodejs', CONFIGPROXY_AUTH_TOKEN: proxyToken }, stdio: 'ignore',
+  });
+  await waitFor(async () => (await fetch(`http://127.0.0.1:${apiPort}/api/routes`, { headers: { Authorization: `token ${proxyToken}` } })).ok, 15_000, 'CHP');
+  const hub = new RealJupyterHub({ proxy: 'external', proxyPort, apiPort, proxyToken, password: options.password, extraConfig: options.extraConfig });
+  await hub.start();
+  return {
+    hub,
+    chp: chp as ChildProcess,
+    async stop() {
+      await hub.stop();
+      chp.kill('SIGTERM');
+    },
+  };
 }

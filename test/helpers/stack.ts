@@ -40,7 +40,11 @@ export class Stack {
   }
 
   get publicUrl() { return `http://127.0.0.1:${this.proxyPort}`; }
-  get apiUrl() { return `${this.publicUrl}/hub/api`; }
+  /** The hub's base_url ('/' unless the test's config sets hub.base_url). */
+  get baseUrl(): string { return this.options.config?.hub?.base_url ?? '/'; }
+  /** Public URL of the hub's pages, e.g. http://127.0.0.1:8000/hub/ (under base_url). */
+  get hubPagesUrl() { return `${this.publicUrl}${this.baseUrl}hub/`; }
+  get apiUrl() { return `${this.publicUrl}${this.baseUrl}hub/api`; }
   get hubUrl() { return `http://127.0.0.1:${this.hubPort}`; }
   get proxyApiUrl() { return `http://127.0.0.1:${this.apiPort}`; }
   get hubLog() { return path.join(this.prefix, 'logs', `hub-${this.hubLogCount}.log`); }
@@ -74,7 +78,7 @@ export class Stack {
     if (this.proxyKind === 'chp') {
       this.proxy = spawn('/usr/bin/configurable-http-proxy', [
         '--ip', '127.0.0.1', '--port', String(this.proxyPort), '--api-ip', '127.0.0.1', '--api-port', String(this.apiPort),
-        '--error-target', `${this.hubUrl}/hub/error`, '--log-level', 'warn',
+        '--error-target', `${this.hubUrl}${this.baseUrl}hub/error`, '--log-level', 'warn',
       ], { env: { ...this.env, NODE_PATH: '/usr/share/nodejs' }, stdio: ['ignore', logs, logs] });
     } else {
       this.proxy = spawn(process.execPath, [BIN, 'proxy'], { env: this.env, stdio: ['ignore', logs, logs] });
@@ -92,10 +96,10 @@ export class Stack {
     const hub = this.hub;
     await waitFor(async () => {
       if (hub.exitCode !== null) throw new Error(`the hub exited (${hub.exitCode}): ${fs.readFileSync(this.hubLog, 'utf8').slice(-2000)}`);
-      return (await fetch(`${this.hubUrl}/hub/api`)).ok;
+      return (await fetch(`${this.hubUrl}${this.baseUrl}hub/api`)).ok;
     }, 30_000, 'the hub');
     // The hub's '/' route reaches the proxy during start-up reconciliation.
-    await waitFor(async () => (await fetch(`${this.publicUrl}/hub/api`)).ok, 15_000, 'the hub through the proxy');
+    await waitFor(async () => (await fetch(this.apiUrl)).ok, 15_000, 'the hub through the proxy');
   }
 
   /** Kills the hub (SIGKILL by default: a crash) and waits until it is gone. */

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Browser } from '../helpers/browser.ts';
+import { Browser, xsrfOf } from '../helpers/browser.ts';
 import { docker, dockerOk, removeUserContainers } from '../helpers/docker.ts';
 import { addEnvironment } from '../helpers/environments.ts';
 import { GitServer } from '../helpers/git-server.ts';
@@ -65,8 +65,7 @@ describe('Docker user servers', () => {
   it('a student logs in with PAM, starts a server, and works in ~/<environment> as themselves', async () => {
     assert.equal((await browser.login(USER, PASSWORD)).status, 200);
     const spawnPage = await browser.go('/hub/spawn');
-    const xsrf = /name="_xsrf" value="([^"]+)"/.exec(spawnPage.text)![1];
-    assert.equal((await browser.go('/hub/spawn', { form: { _xsrf: xsrf, environment: 'base' } })).url, `/hub/spawn-pending/${USER}`);
+    assert.equal((await browser.go('/hub/spawn', { form: { _xsrf: xsrfOf(spawnPage.text), environment: 'base' } })).url, `/hub/spawn-pending/${USER}`);
     const events = await stack.waitReady(USER);
     assert.equal(events.at(-1).ready, true, JSON.stringify(events.at(-1)));
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Browser } from '../helpers/browser.ts';
+import { Browser, xsrfOf } from '../helpers/browser.ts';
 import { docker, dockerOk } from '../helpers/docker.ts';
 import { followBuild, addEnvironment } from '../helpers/environments.ts';
 import { GitServer } from '../helpers/git-server.ts';
@@ -106,11 +106,12 @@ describe('environments built from a git repository', () => {
     assert.equal((await stack.api('POST', '/plasma/environments/course/groups', { json: { groups: [GROUP] } })).status, 200);
 
     assert.equal((await browser.login(STUDENT, PASSWORD)).status, 200);
-    const spawnPage = await browser.go('/hub/spawn');
-    assert.match(spawnPage.text, /Intro course/);
-    assert.match(spawnPage.text, new RegExp(git.url('course').replace(/[./]/g, '\\$&')));
-    const xsrf = /name="_xsrf" value="([^"]+)"/.exec(spawnPage.text)![1];
-    const started = await browser.go('/hub/spawn', { form: { _xsrf: xsrf, environment: 'course' } });
+    // The spawn page is the app: it lists what the environments API gives the student's browser.
+    const spawn = await browser.appView('/hub/spawn', '/hub/api/plasma/environments');
+    const shown = spawn.data.find((e: any) => e.name === 'course');
+    assert.equal(shown?.display_name, 'Intro course');
+    assert.equal(shown?.repo, git.url('course'));
+    const started = await browser.go('/hub/spawn', { form: { _xsrf: xsrfOf(spawn.page.text), environment: 'course' } });
     assert.match(started.url, new RegExp(`/hub/spawn-pending/${STUDENT}`));
     const events = await stack.waitReady(STUDENT);
     assert.equal(events.at(-1).ready, true, JSON.stringify(events.at(-1)));

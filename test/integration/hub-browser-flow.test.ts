@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Browser } from '../helpers/browser.ts';
+import { appConfigOf, Browser, xsrfOf } from '../helpers/browser.ts';
 import { Stack } from '../helpers/stack.ts';
 
 // Issue 2, item 1: a browser's view of login → start → OAuth into the real jupyterhub-singleuser → stop.
@@ -30,7 +30,11 @@ for (const proxy of ['plasma', 'chp'] as const) describe(`a student in a browser
     const res = await alice.login('pt-alice', 'alice-password-1');
     assert.equal(res.status, 200);
     assert.equal(res.url, '/hub/home');
-    assert.match(res.text, /Start my server/);
+    // The app's page, for her: it starts from the config the hub put in it.
+    const config = appConfigOf(res.text);
+    assert.equal(config?.user.name, 'pt-alice');
+    assert.equal(config?.user.admin, false);
+    assert.match(res.text, /<script type="module" crossorigin src="\/hub\/static\/ui\/assets\/index-[\w-]+\.js">/);
     assert.ok(alice.cookie('plasma-hub-login'));
     assert.ok(alice.cookie('jupyterhub-session-id'));
   });
@@ -38,8 +42,7 @@ for (const proxy of ['plasma', 'chp'] as const) describe(`a student in a browser
   let readyAt = '';
   it('she starts her server and the progress stream ends ready', async () => {
     const spawnPage = await alice.go('/hub/spawn');
-    const xsrf = /name="_xsrf" value="([^"]+)"/.exec(spawnPage.text)![1];
-    const pending = await alice.go('/hub/spawn', { form: { _xsrf: xsrf } });
+    const pending = await alice.go('/hub/spawn', { form: { _xsrf: xsrfOf(spawnPage.text) } });
     assert.equal(pending.url, '/hub/spawn-pending/pt-alice');
     // The spawn-pending page's EventSource: same-origin, cookie-authenticated.
     const progress = await alice.go('/hub/api/users/pt-alice/server/progress', {
@@ -94,10 +97,12 @@ for (const proxy of ['plasma', 'chp'] as const) describe(`a student in a browser
   });
 
   it('she stops it: the route is gone and the server shows stopped', async () => {
+    // As the app does: her cookie and the page's XSRF token (without it the cookie does not count).
     const home = await alice.go('/hub/home');
-    const xsrf = /action="\/hub\/stop"><input type="hidden" name="_xsrf" value="([^"]+)"/.exec(home.text)![1];
-    const res = await alice.go('/hub/stop', { form: { _xsrf: xsrf } });
-    assert.equal(res.url, '/hub/home');
+    const refused = await alice.go('/hub/api/users/pt-alice/server', { method: 'DELETE' });
+    assert.equal(refused.status, 403);
+    const res = await alice.go('/hub/api/users/pt-alice/server', { method: 'DELETE', headers: { 'X-XSRFToken': xsrfOf(home.text) } });
+    assert.equal(res.status, 204);
     const routes = await stack.routes();
     assert.ok(!('/user/pt-alice' in routes), `routes: ${Object.keys(routes)}`);
     const model = (await stack.api('GET', '/users/pt-alice')).data;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { Browser } from '../helpers/browser.ts';
+import { Browser, xsrfOf } from '../helpers/browser.ts';
 import { Stack } from '../helpers/stack.ts';
 import { createSystemUser, removeSystemGroup, removeSystemUser } from '../helpers/system-users.ts';
 
@@ -48,8 +48,7 @@ describe('PAM authentication with real system users', () => {
 
     // Their server (local spawner) runs as their own uid, in their home.
     const spawnPage = await browser.go('/hub/spawn');
-    const xsrf = /name="_xsrf" value="([^"]+)"/.exec(spawnPage.text)![1];
-    await browser.go('/hub/spawn', { form: { _xsrf: xsrf } });
+    await browser.go('/hub/spawn', { form: { _xsrf: xsrfOf(spawnPage.text) } });
     const events = await stack.waitReady('pt-pam-stu');
     assert.equal(events.at(-1).ready, true, JSON.stringify(events.at(-1)));
     const pid = (await stack.api('GET', '/users/pt-pam-stu')).data.servers[''].state.pid;

@@ -4,7 +4,7 @@ import { ApiError, badRequest, JUPYTERHUB_VERSION, objectBody, rejectUnknownKeys
 import { identify, identityFromToken, requireScopes } from '../identity.ts';
 import { userModel } from '../models.ts';
 
-const PLASMA_VERSION = '0.1.0';
+export const PLASMA_VERSION = '0.1.0';
 
 export function registerHubRoutes(app: FastifyInstance, ctx: HubContext): void {
   app.get('/', async () => ({ version: JUPYTERHUB_VERSION }));

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { usernameProblem } from '../../auth/index.ts';
-import type { UserRow } from '../../db/index.ts';
+import { USER_SORTS, type UserRow, type UserSort } from '../../db/index.ts';
 import type { HubContext } from '../context.ts';
 import { ApiError, badRequest, isPlainObject, jsonBody, notFound, objectBody, pageOf, paginateModels, rejectUnknownKeys } from '../http.ts';
 import { identify, requireScopes, type Identity } from '../identity.ts';
@@ -22,6 +22,12 @@ export async function authorizedUser(ctx: HubContext, req: FastifyRequest, name:
   return { identity: identity!, user: existing };
 }
 
+/** JupyterHub's `include_stopped_servers` (any value but 0), for one user and for the list alike. */
+function stoppedWanted(q: Record<string, string | undefined>): boolean {
+  const v = q.include_stopped_servers;
+  return v !== undefined && v !== '0' && v !== 'false';
+}
+
 function adminFlag(value: unknown): boolean | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'boolean') throw badRequest('admin must be a boolean (true or false)');
@@ -37,8 +43,12 @@ export function registerUserRoutes(app: FastifyInstance, ctx: HubContext): void 
     if (state !== undefined && !['active', 'inactive', 'ready'].includes(state)) {
       throw badRequest(`Unrecognized state filter: ${JSON.stringify(state)}; use active, inactive or ready`);
     }
+    const sort = q.sort || 'id';
+    if (!(USER_SORTS as readonly string[]).includes(sort)) {
+      throw badRequest(`sort must be 'id', 'name', or 'last_activity' (with '-' for descending), not ${JSON.stringify(sort)}`);
+    }
     const visible = visibleUserNames(identity, 'list:users');
-    const all = await ctx.repo.listUsers({ nameFilter: q.name_filter || undefined });
+    const all = await ctx.repo.listUsers({ nameFilter: q.name_filter || undefined, sort: sort as UserSort });
     // Two queries for the whole page instead of two per user.
     const ids = all.map((u) => u.id);
     const groupsById = await ctx.repo.groupsOfUsers(ids);
@@ -50,7 +60,8 @@ export function registerUserRoutes(app: FastifyInstance, ctx: HubContext): void 
       const active = servers.some((s) => isActive(ctx, s));
       return state === 'active' ? active : state === 'inactive' ? !active : servers.some((s) => isReady(ctx, s));
     });
-    return paginateModels(req, page, users, (u) => userModel(ctx, identity, u, { groups: groupsById.get(u.id), servers: serversById.get(u.id) }));
+    const includeStopped = stoppedWanted(q);
+    return paginateModels(req, page, users, (u) => userModel(ctx, identity, u, { groups: groupsById.get(u.id), servers: serversById.get(u.id), includeStopped }));
   });
 
   app.post('/users', async (req, reply) => {
@@ -85,7 +96,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: HubContext): void 
       'read:users', 'read:users:name', 'read:servers', 'read:users:groups', 'read:users:activity', 'read:roles:users', 'admin:auth_state',
     ]);
     const q = req.query as Record<string, string | undefined>;
-    const includeStopped = q.include_stopped_servers !== undefined && q.include_stopped_servers !== '0' && q.include_stopped_servers !== 'false';
+    const includeStopped = stoppedWanted(q);
     return userModel(ctx, identity, user, { includeStopped });
   });
 

@@ -5,7 +5,8 @@ import type { PlasmaConfig } from '../../config/index.ts';
 import type { Logger } from '../../log/index.ts';
 import { groupsOfUser, lookupGroup, lookupUser } from '../../system/users.ts';
 import { freeLoopbackPort } from '../local.ts';
-import { SpawnError, type ManagedServer, type PollResult, type SpawnContext, type Spawner, type SpawnerState, type StartedServer } from '../types.ts';
+import { SpawnError, type ManagedServer, type PollResult, type ServerUsage, type SpawnContext, type Spawner, type SpawnerState, type StartedServer } from '../types.ts';
+import { demuxLogs, usageFromStats, type DockerStats } from './stats.ts';
 import { containerName, parseMemory } from './naming.ts';
 
 interface DockerState extends SpawnerState {
@@ -270,5 +271,30 @@ export class DockerSpawner implements Spawner {
       serverName: c.Labels['plasma.server'] ?? '',
       state: { id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, '') },
     }));
+  }
+
+  async usage(state: SpawnerState): Promise<ServerUsage | null> {
+    const s = state as Partial<DockerState>;
+    if (!s.id) return null;
+    try {
+      // one-shot: answer at once instead of waiting a second for Docker's own CPU delta (the hub computes rates).
+      const stats = await this.docker.getContainer(s.id).stats({ stream: false, 'one-shot': true } as { stream: false });
+      return usageFromStats(stats as unknown as DockerStats);
+    } catch (err) {
+      if (statusOf(err) === 404 || statusOf(err) === 409 || isDaemonDown(err)) return null;
+      throw err;
+    }
+  }
+
+  async logs(state: SpawnerState, lines: number): Promise<string> {
+    const s = state as Partial<DockerState>;
+    if (!s.id) return '';
+    try {
+      const raw = await this.docker.getContainer(s.id).logs({ stdout: true, stderr: true, tail: lines, follow: false });
+      return demuxLogs(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw)));
+    } catch (err) {
+      if (statusOf(err) === 404 || isDaemonDown(err)) return '';
+      throw err;
+    }
   }
 }

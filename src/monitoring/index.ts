@@ -1,0 +1,2 @@
+export { HostSampler, type HostStats } from './host.ts';
+export { ServerSampler, type Sample, type ServerSeries } from './servers.ts';
