@@ -6,6 +6,7 @@ import type { EnvironmentService } from '../environments/index.ts';
 import type { ServerManager, HubUrls } from '../hub/servers.ts';
 import type { HubUsers } from '../hub/users.ts';
 import type { Logger } from '../log/index.ts';
+import type { HubMetrics } from '../metrics/index.ts';
 
 /** Everything request handlers need, wired once by the hub. */
 export interface HubContext {
@@ -20,6 +21,8 @@ export interface HubContext {
   throttle: LoginThrottle;
   urls: HubUrls;
   log: Logger;
+  /** Prometheus metrics (absent in tests that build a bare context). */
+  metrics?: HubMetrics;
   /** Asks the hub to shut down (POST /hub/api/shutdown). */
   shutdown(): void;
 }

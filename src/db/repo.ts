@@ -67,6 +67,10 @@ export class Repo {
   createGroup(name: string, system = false) {
     return this.db.insertInto('groups').values({ name, system: system ? 1 : 0 }).returningAll().executeTakeFirstOrThrow();
   }
+  /** Marks where a group comes from (schema.ts: groups.system). */
+  async markGroup(id: number, system: number) {
+    await this.db.updateTable('groups').set({ system }).where('id', '=', id).execute();
+  }
   async deleteGroup(id: number) {
     await this.db.deleteFrom('groups').where('id', '=', id).execute();
   }

@@ -19,7 +19,7 @@ export interface UsersTable {
 export interface GroupsTable {
   id: Generated<number>;
   name: string;
-  /** 1 when the group mirrors a UNIX group (kept in sync at PAM login). */
+  /** 1 when the group mirrors a UNIX group (kept in sync at PAM login); 2 when it comes from LDAP or OIDC. */
   system: number;
 }
 

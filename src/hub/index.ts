@@ -12,6 +12,7 @@ import type { HubContext } from '../api/context.ts';
 import { buildHubApp } from './app.ts';
 import { ServerManager } from './servers.ts';
 import { HubUsers } from './users.ts';
+import { HubMetrics } from '../metrics/index.ts';
 
 export interface RunningHub {
   url: string;
@@ -45,7 +46,8 @@ export async function startHub(options: { paths?: PlasmaPaths; config?: PlasmaCo
   const urls = { baseUrl: config.hub.base_url, hubTarget, apiUrl: `${connect}${config.hub.base_url}hub/api` };
   const proxy = new ChpApiClient(`http://${loopbackFor(config.proxy.api_ip)}:${config.proxy.api_port}`, proxyToken(config, paths));
   const spawner = await createSpawner(config, paths, log, connect);
-  const hubUsers = new HubUsers(repo, config.auth, config.environments);
+  const hubUsers = new HubUsers(repo, config.auth, config.environments, config.users);
+  const metrics = new HubMetrics();
   const environments = new EnvironmentService(repo, config, paths, log);
   const servers = new ServerManager(repo, spawner, proxy, config, urls, log, {
     // Every start, from the API, the form or for a named server, is checked here against fresh groups.
@@ -60,9 +62,9 @@ export async function startHub(options: { paths?: PlasmaPaths; config?: PlasmaCo
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
   const ctx: HubContext = {
-    repo, config, paths, servers, hubUsers, environments, urls, log,
+    repo, config, paths, servers, hubUsers, environments, urls, log, metrics,
     authenticator: createAuthenticator(config.auth, repo),
-    sessions: new SessionStore(repo, config.hub.cookie_max_age_days),
+    sessions: new SessionStore(repo, config.hub.cookie_max_age_days, (name) => hubUsers.isBanned(name)),
     throttle: new LoginThrottle(config.hub.login_throttle.max_failures, config.hub.login_throttle.window_seconds),
     shutdown: () => void close(),
   };

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   LOGIN_COOKIE, LOGIN_XSRF_COOKIE, parseCookies, randomToken, serializeCookie, SESSION_ID_COOKIE,
 } from '../auth/sessions.ts';
-import { usernameProblem } from '../auth/index.ts';
+import { AuthServiceError, OidcAuthenticator, usernameProblem, type AuthenticatedUser } from '../auth/index.ts';
+import { oidcLoginPage, registerOidcRoutes } from './oidc-login.ts';
 import { nowIso, type SessionRow, type UserRow } from '../db/index.ts';
 import type { HubContext } from '../api/context.ts';
 import { escapeHtml, page } from './html.ts';
@@ -45,6 +46,7 @@ export function registerPageRoutes(app: FastifyInstance, ctx: HubContext): void 
   app.get(`${hub}login`, async (req, reply) => {
     const next = safeNext((req.query as Record<string, string>).next, `${hub}home`);
     if (await current(req)) return reply.redirect(next, 302);
+    if (ctx.authenticator instanceof OidcAuthenticator) return oidcLoginPage(reply, ctx, ctx.authenticator, next);
     return loginPage(reply, req, next);
   });
 
@@ -64,15 +66,29 @@ export function registerPageRoutes(app: FastifyInstance, ctx: HubContext): void 
       return loginPage(reply, req, next, `Too many failed sign-in attempts. Try again in ${wait} s.`, 429, username);
     }
     const problem = usernameProblem(username);
-    const authed = problem || !password ? null : await ctx.authenticator.authenticate(username, password);
+    let authed: AuthenticatedUser | null;
+    try {
+      authed = problem || !password ? null : await ctx.authenticator.authenticate(username, password);
+    } catch (err) {
+      if (!(err instanceof AuthServiceError)) throw err;
+      ctx.log.error({ key: err.key, err: err.message }, 'the identity provider failed');
+      ctx.metrics?.login(ctx.authenticator.kind, 'error');
+      return loginPage(reply, req, next, 'Signing in is not working right now; an administrator has been told.', 503, username);
+    }
     if (!authed) {
+      ctx.metrics?.login(ctx.authenticator.kind, 'failure');
       ctx.throttle.fail(username, address);
       ctx.log.info({ user: username.slice(0, 64), address }, 'failed login');
       return loginPage(reply, req, next, 'Invalid username or password.', 403, username);
     }
     ctx.throttle.succeed(username, address);
-    const user = await ctx.hubUsers.ensure(authed.name, authed.systemGroups);
-    if (!user) return loginPage(reply, req, next, 'This account may not use Plasma.', 403, username);
+    const user = await ctx.hubUsers.ensure(authed.name, authed.systemGroups, authed.providerGroups);
+    if (!user) return loginPage(reply, req, next, ctx.hubUsers.loginRefusal(authed.name) ?? 'This account may not use Plasma.', 403, username);
+    return signIn(req, reply, user, next);
+  });
+
+  /** A user who proved who they are gets a session (form logins and the OIDC callback alike). */
+  async function signIn(req: FastifyRequest, reply: FastifyReply, user: UserRow, next: string) {
     await ctx.repo.updateUser(user.id, { last_login: nowIso() });
     const { cookieValue, session } = await ctx.sessions.create(user);
     const secure = isSecure(req);
@@ -81,9 +97,11 @@ export function registerPageRoutes(app: FastifyInstance, ctx: HubContext): void 
       serializeCookie(SESSION_ID_COOKIE, session.session_id, { path: base, secure }),
       serializeCookie(LOGIN_XSRF_COOKIE, '', { path: hub, maxAgeSeconds: 0, secure }),
     ]);
-    ctx.log.info({ user: user.name }, 'login');
+    ctx.log.info({ user: user.name, authenticator: ctx.authenticator.kind }, 'login');
+    ctx.metrics?.login(ctx.authenticator.kind, 'success');
     return reply.redirect(next, 302);
-  });
+  }
+  registerOidcRoutes(app, ctx, signIn);
 
   const logout = async (req: FastifyRequest, reply: FastifyReply) => {
     const resolved = await current(req);
