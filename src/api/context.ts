@@ -7,6 +7,7 @@ import type { ServerManager, HubUrls } from '../hub/servers.ts';
 import type { HubUsers } from '../hub/users.ts';
 import type { Logger } from '../log/index.ts';
 import type { HubMetrics } from '../metrics/index.ts';
+import type { DiskUsage } from '../ops/disk-usage.ts';
 
 /** Everything request handlers need, wired once by the hub. */
 export interface HubContext {
@@ -23,6 +24,8 @@ export interface HubContext {
   log: Logger;
   /** Prometheus metrics (absent in tests that build a bare context). */
   metrics?: HubMetrics;
+  /** Home usage and Plasma's own disk limits. */
+  disk: DiskUsage;
   /** Asks the hub to shut down (POST /hub/api/shutdown). */
   shutdown(): void;
 }

@@ -9,6 +9,7 @@ import { registerHubRoutes } from './routes/hub.ts';
 import { registerServerRoutes } from './routes/servers.ts';
 import { registerTokenRoutes } from './routes/tokens.ts';
 import { registerUserRoutes } from './routes/users.ts';
+import { registerPlasmaUserRoutes } from './routes/plasma-users.ts';
 
 /** The JupyterHub 3-compatible REST API under <base>hub/api. */
 export async function registerApi(app: FastifyInstance, ctx: HubContext): Promise<void> {
@@ -34,6 +35,7 @@ export async function registerApi(app: FastifyInstance, ctx: HubContext): Promis
     registerTokenRoutes(api, ctx);
     registerGroupRoutes(api, ctx);
     registerEnvironmentRoutes(api, ctx);
+    registerPlasmaUserRoutes(api, ctx);
   }, { prefix: `${ctx.urls.baseUrl}hub/api` });
 }
 

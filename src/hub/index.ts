@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import { createAuthenticator } from '../auth/index.ts';
 import { LoginThrottle, SessionStore } from '../auth/sessions.ts';
 import { ensureSecretFile, loadConfig, resolvePaths, type PlasmaConfig, type PlasmaPaths } from '../config/index.ts';
-import { openDatabase, Repo } from '../db/index.ts';
+import { openDatabase, Repo, UserDiskRepo } from '../db/index.ts';
+import { DiskUsage } from '../ops/disk-usage.ts';
 import { createLogger, type Logger } from '../log/index.ts';
 import { ChpApiClient } from '../proxy/client.ts';
 import { createSpawner } from '../spawner/index.ts';
@@ -48,10 +49,12 @@ export async function startHub(options: { paths?: PlasmaPaths; config?: PlasmaCo
   const spawner = await createSpawner(config, paths, log, connect);
   const hubUsers = new HubUsers(repo, config.auth, config.environments, config.users);
   const metrics = new HubMetrics();
+  const disk = new DiskUsage(repo, new UserDiskRepo(opened.db), config.users, log);
   const environments = new EnvironmentService(repo, config, paths, log);
   const servers = new ServerManager(repo, spawner, proxy, config, urls, log, {
     // Every start, from the API, the form or for a named server, is checked here against fresh groups.
     resolve: async (user, userOptions) => {
+      await disk.checkStart(user);
       const groups = await hubUsers.currentGroups(user);
       const actor = { name: user.name, admin: !!user.admin, builder: hubUsers.isBuilder(groups) };
       return environments.resolveForSpawn(actor, userOptions, groups, spawner.kind !== 'local');
@@ -62,7 +65,7 @@ export async function startHub(options: { paths?: PlasmaPaths; config?: PlasmaCo
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
   const ctx: HubContext = {
-    repo, config, paths, servers, hubUsers, environments, urls, log, metrics,
+    repo, config, paths, servers, hubUsers, environments, urls, log, metrics, disk,
     authenticator: createAuthenticator(config.auth, repo),
     sessions: new SessionStore(repo, config.hub.cookie_max_age_days, (name) => hubUsers.isBanned(name)),
     throttle: new LoginThrottle(config.hub.login_throttle.max_failures, config.hub.login_throttle.window_seconds),
@@ -87,6 +90,7 @@ export async function startHub(options: { paths?: PlasmaPaths; config?: PlasmaCo
     },
   }, config.culler, log);
   culler.start();
+  disk.start();
 
   const app = await buildHubApp(ctx);
   await app.listen({ host: config.hub.ip, port: config.hub.port });
@@ -96,6 +100,7 @@ export async function startHub(options: { paths?: PlasmaPaths; config?: PlasmaCo
   async function close(): Promise<void> {
     closing ??= (async () => {
       culler.stop();
+      disk.stop();
       await servers.close();
       await environments.close();
       await app.close();

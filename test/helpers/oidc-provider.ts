@@ -47,7 +47,7 @@ export class TestOidcProvider {
       },
     });
     provider.on('server_error', (_ctx: unknown, err: Error) => console.error('oidc-provider:', err));
-    this.server.on('request', provider.callback());
+    this.server!.on('request', provider.callback());
   }
 
   async stop(): Promise<void> {
