@@ -1,5 +1,14 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx's loader, so a checkout needs no build step.
-import { register } from 'tsx/esm/api';
-register();
-await import('../src/cli/main.ts');
+// A release runs the bundled JavaScript (dist/, made by `npm run build`); a checkout runs the TypeScript
+// sources through tsx, so editing them needs no build step. PLASMA_COMPILED=1 runs dist/ in a checkout.
+import fs from 'node:fs';
+
+const compiled = new URL('../dist/plasma.mjs', import.meta.url);
+const sources = new URL('../src/cli/main.ts', import.meta.url);
+if (fs.existsSync(compiled) && (!fs.existsSync(sources) || process.env.PLASMA_COMPILED === '1')) {
+  await import(compiled.href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(sources.href);
+}

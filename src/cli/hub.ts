@@ -1,15 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { hashPassword, passwordProblem, usernameProblem } from '../auth/index.ts';
 import { loadConfig, resolvePaths, type PlasmaConfig, type PlasmaPaths } from '../config/index.ts';
 import { openDatabase, Repo } from '../db/index.ts';
 import { proxyToken, startHub } from '../hub/index.ts';
 import { newApiToken } from '../api/routes/tokens.ts';
+import { plasmaBin } from './self.ts';
 import { readStdin } from './stdin.ts';
 
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/plasma.mjs');
 
 async function withRepo<T>(fn: (repo: Repo, config: PlasmaConfig) => Promise<T>): Promise<T> {
   const paths = resolvePaths();
@@ -39,7 +37,7 @@ export function startProxyProcess(config: PlasmaConfig, paths: PlasmaPaths): Chi
       stdio: ['ignore', 'inherit', 'inherit'],
     });
   }
-  return spawn(process.execPath, [BIN, 'proxy'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  return spawn(process.execPath, [plasmaBin(), 'proxy'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
 /** The hub reconciles routes at start: give the proxy a moment to listen first (it retries later anyway). */

@@ -1,12 +1,42 @@
+import fs from 'node:fs';
 import type { Command } from 'commander';
-import { ensureSecretFile, loadConfig, resolvePaths } from '../config/index.ts';
-import { createLogger } from '../log/index.ts';
-import { startProxy, type ProxyOptions } from '../proxy/index.ts';
+import { ensureSecretFile, loadConfig, resolvePaths, type PlasmaPaths } from '../config/index.ts';
+import { createLogger, type Logger } from '../log/index.ts';
+import { announceReady, handOver, receiveListeners } from '../proxy/handover.ts';
+import { startProxy, type ProxyOptions, type RunningProxy } from '../proxy/index.ts';
+import { claimPidFile, pidFile } from '../system/processes.ts';
+import { notifySystemd } from '../system/systemd.ts';
+import { plasmaBin } from './self.ts';
 
 interface ProxyFlags {
   ip?: string; port?: string; apiIp?: string; apiPort?: string; defaultTarget?: string; errorTarget?: string;
   sslKey?: string; sslCert?: string; logLevel?: string; routesFile?: string; timeout?: string; proxyTimeout?: string;
-  redirectPort?: string; headersTimeout?: string; customHeader?: string[];
+  redirectPort?: string; headersTimeout?: string; customHeader?: string[]; takeover?: boolean;
+}
+
+/** The code a handover starts: the release `current` points at (after an upgrade switched it), else this one. */
+function nextProxyBin(paths: PlasmaPaths): string {
+  const current = `${paths.currentRelease}/bin/plasma.mjs`;
+  return fs.existsSync(current) ? current : plasmaBin();
+}
+
+/**
+ * SIGUSR2 (`plasma upgrade`, or `systemctl reload plasma-proxy`): a new proxy process takes the listening sockets
+ * over; this one finishes its open connections, then exits.
+ */
+function handOverOnSignal(proxy: RunningProxy, paths: PlasmaPaths | null, logger: Logger, exit: () => void): void {
+  let busy = false;
+  process.on('SIGUSR2', () => {
+    if (busy || !paths) return;
+    busy = true;
+    void handOver(proxy, nextProxyBin(paths), logger)
+      .then(async () => {
+        await proxy.retire();
+        logger.info('the last connection has closed: this proxy exits');
+        exit();
+      })
+      .catch(() => (busy = false));
+  });
 }
 
 /** CHP's `--custom-header name:value`, as header pairs. */
@@ -44,6 +74,7 @@ export function registerProxyCommands(program: Command): void {
     .option('--proxy-timeout <ms>', 'idle timeout of backend connections')
     .option('--headers-timeout <ms>', 'time a client has to send its request headers')
     .option('--custom-header <name:value>', 'add a header to every proxied request (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--takeover', 'take the listening sockets over from the proxy that started this one (used by upgrades)')
     .allowUnknownOption(true) // CHP flags we ignore (e.g. --no-include-prefix) must not stop JupyterHub
     .allowExcessArguments(true) // … nor the values of such flags
     .action(async (flags: ProxyFlags, command: Command) => {
@@ -73,13 +104,23 @@ export function registerProxyCommands(program: Command): void {
       };
       if (command.args.length) logger.warn({ ignored: command.args }, 'ignoring configurable-http-proxy flags plasma proxy does not implement (e.g. --host-routing)');
       if (!options.authToken) logger.warn('CONFIGPROXY_AUTH_TOKEN is not set: the routes API is open to anyone who can reach it');
+      if (flags.takeover) options.inherit = await receiveListeners();
       const proxy = await startProxy(options);
+      if (flags.takeover) announceReady();
+      const releasePid = config ? claimPidFile(pidFile(paths.runDir, 'proxy')) : () => undefined;
+      notifySystemd({ READY: '1', MAINPID: String(process.pid) });
       process.on('SIGHUP', () => proxy.reloadCertificates());
       process.on('uncaughtException', (err) => logger.error({ err: err.message }, 'uncaught error (the proxy keeps running)'));
       await new Promise<void>((resolve) => {
         const stop = () => void proxy.close().then(resolve);
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
+        handOverOnSignal(proxy, config ? paths : null, logger, () => {
+          releasePid();
+          logger.flush?.();
+          process.exit(0);
+        });
       });
+      releasePid();
     });
 }

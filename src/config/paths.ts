@@ -12,6 +12,13 @@ export interface PlasmaPaths {
   secretsFile: string;
   logsDir: string;
   runDir: string;
+  /** Releases side by side under app/releases/<id>/, app/current → the one in use. */
+  releasesDir: string;
+  currentRelease: string;
+  /** `plasma backup` archives (and the ones an upgrade takes). */
+  archivesDir: string;
+  /** Checkouts waiting to be built, and other things that can be thrown away. */
+  cacheDir: string;
 }
 
 export const DEFAULT_PREFIX = '/opt/plasma';
@@ -30,5 +37,9 @@ export function resolvePaths(prefix = process.env.PLASMA_PREFIX || DEFAULT_PREFI
     secretsFile: path.join(stateDir, 'hub-secret'),
     logsDir: path.join(root, 'logs'),
     runDir: path.join(root, 'run'),
+    releasesDir: path.join(root, 'app', 'releases'),
+    currentRelease: path.join(root, 'app', 'current'),
+    archivesDir: path.join(root, 'backups'),
+    cacheDir: path.join(root, 'cache'),
   };
 }

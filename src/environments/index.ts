@@ -64,7 +64,7 @@ export class EnvironmentService {
     this.repo = new EnvironmentRepo(hubRepo.db);
     this.images = new ImageCatalogue(docker, config.environments.image_prefix);
     this.builds = new BuildManager(this.repo, options.builder ?? new DockerBuilder(config, docker), this.images, config.environments,
-      path.join(paths.prefix, 'cache', 'builds'), log);
+      path.join(paths.cacheDir, 'builds'), log);
     this.access = new EnvironmentAccess(this.repo, config.environments, async () => (await hubRepo.listGroups()).map((g) => g.name));
   }
 

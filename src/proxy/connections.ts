@@ -28,13 +28,36 @@ export class ConnectionSweep<C extends { readonly socket: net.Socket }> {
     this.timer.unref();
   }
 
+  private whenEmpty: (() => void) | null = null;
+
   /** Tracks a connection until its socket closes. */
   add(conn: C, onClose?: () => void): void {
     this.open.add(conn);
     conn.socket.once('close', () => {
       this.open.delete(conn);
       onClose?.();
+      if (this.open.size === 0) this.whenEmpty?.();
     });
+  }
+
+  get size(): number {
+    return this.open.size;
+  }
+
+  /** Resolves once no connection is left (at once if there is none). */
+  empty(): Promise<void> {
+    if (this.open.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const previous = this.whenEmpty;
+      this.whenEmpty = () => {
+        previous?.();
+        resolve();
+      };
+    });
+  }
+
+  forEach(fn: (conn: C) => void): void {
+    for (const conn of this.open) fn(conn);
   }
 
   /** Drops every connection, idle or not. */

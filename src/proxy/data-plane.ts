@@ -93,6 +93,24 @@ export class DataPlane {
     this.pool.close();
   }
 
+  /** Set once another process took over the listeners: every answer from now on closes its connection. */
+  draining = false;
+
+  /**
+   * Lets the connections this process still has finish: each ends after its current (or next) answer, sent
+   * with `Connection: close` so clients reconnect to the new process; websockets stay until they close.
+   * Resolves when none is left.
+   */
+  drain(): Promise<void> {
+    this.draining = true;
+    this.connections.forEach((conn) => conn.closeAfterAnswer());
+    return this.connections.empty();
+  }
+
+  get openConnections(): number {
+    return this.connections.size;
+  }
+
   /** The route for a request target; null for a malformed %-escape (a 400, not a crash). */
   matchRoute(url: string): Route | undefined | null {
     let decoded: string;
@@ -311,7 +329,7 @@ class ClientConnection {
     const ex: Exchange = {
       head, route: undefined, headerText: text, upstreamHead: '', hasBody, chunkedUp: chunked, buffered: null, requestDone: false,
       upstream: null, retried: false, response: 'none', status: 0, chunkedDown: false, isHead: head.method === 'HEAD',
-      closeAfter: !head.keepAlive, expectContinue: expectContinue && hasBody,
+      closeAfter: !head.keepAlive || plane.draining, expectContinue: expectContinue && hasBody,
     };
     this.parsing = ex;
     if (this.active) {
@@ -404,6 +422,11 @@ class ClientConnection {
     const page = await this.plane.errorPage(code, ex.head.url);
     ex.response = 'none';
     this.respondLocal(ex, code, page.head, page.body);
+  }
+
+  /** Draining: the answers not yet begun close the connection when they are done. */
+  closeAfterAnswer(): void {
+    for (const ex of [this.active, ...this.queue]) if (ex && ex.response === 'none') ex.closeAfter = true;
   }
 
   /** Both the request and its answer are complete: next request, or close. */

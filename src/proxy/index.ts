@@ -34,6 +34,15 @@ export interface ProxyOptions {
   /** CHP's --custom-header: added to every proxied request. */
   customHeaders?: [string, string][];
   logger?: Logger;
+  /** Listening sockets handed over by the proxy this one replaces (see handover.ts), used instead of binding ports. */
+  inherit?: InheritedListeners;
+}
+
+/** The proxy's listening sockets, as one process hands them to the next. */
+export interface InheritedListeners {
+  public: net.Server;
+  api: net.Server;
+  redirect?: net.Server;
 }
 
 export interface RunningProxy {
@@ -45,16 +54,25 @@ export interface RunningProxy {
   table: RouteTable;
   /** Re-reads the certificate files; new connections use them, open ones continue. */
   reloadCertificates(): void;
+  /** The listening sockets, to hand to a process that takes over. */
+  listeners(): InheritedListeners;
+  /**
+   * After a handover: stop listening and stop saving routes (the new process owns both now), then let the
+   * connections left finish. Resolves when the last one has closed.
+   */
+  retire(): Promise<void>;
   close(): Promise<void>;
 }
 
-function listen(server: net.Server, port: number, host: string): Promise<number> {
+function listen(server: net.Server, port: number, host: string, inherited?: net.Server): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    const done = () => {
       server.off('error', reject);
       resolve((server.address() as AddressInfo).port);
-    });
+    };
+    if (inherited) server.listen(inherited, done);
+    else server.listen(port, host, done);
   });
 }
 
@@ -86,8 +104,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const api = createRoutesApiServer({ table, token: options.authToken, log, onChange: () => store?.changed(), onRequest: collector.busy, headersTimeoutMs: 10_000 });
 
   let redirect: http.Server | undefined;
-  const port = await listen(pub, options.port, options.ip);
-  const apiPort = await listen(api, options.apiPort, options.apiIp);
+  const port = await listen(pub, options.port, options.ip, options.inherit?.public);
+  const apiPort = await listen(api, options.apiPort, options.apiIp, options.inherit?.api);
   let redirectPort: number | undefined;
   if (tlsOn && options.redirectPort !== undefined) {
     redirect = http.createServer((req, res) => {
@@ -96,7 +114,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       res.writeHead(301, { Location: location, 'Content-Length': 0 });
       res.end();
     });
-    redirectPort = await listen(redirect, options.redirectPort, options.ip);
+    redirectPort = await listen(redirect, options.redirectPort, options.ip, options.inherit?.redirect);
   }
 
   const reloadCertificates = () => {
@@ -112,10 +130,26 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     // Renewals (e.g. by certbot) are picked up without a restart and without dropping connections.
     fs.watchFile(options.sslCert!, { interval: 2000 }, reloadCertificates);
   }
-  log.info({ port, apiPort, tls: tlsOn, routes: table.size }, 'proxy listening');
+  log.info({ port, apiPort, tls: tlsOn, routes: table.size, inherited: Boolean(options.inherit) }, 'proxy listening');
 
+  const stopListening = (server: net.Server | undefined) => new Promise<void>((r) => (server?.listening ? server.close(() => r()) : r()));
   return {
     port, publicPort: port, apiPort, redirectPort, table, reloadCertificates,
+    listeners: () => ({ public: pub, api, redirect }),
+    retire: async () => {
+      if (tlsOn) fs.unwatchFile(options.sslCert!);
+      await store?.close();
+      // close() stops accepting at once; its callback waits for the server's connections, so it is not awaited.
+      void stopListening(pub);
+      void stopListening(redirect);
+      void stopListening(api);
+      // The hub's API connections move to the new process at once: it reconnects on its next call.
+      api.closeAllConnections();
+      redirect?.closeAllConnections();
+      await plane.drain();
+      collector.stop();
+      plane.close();
+    },
     close: async () => {
       if (tlsOn) fs.unwatchFile(options.sslCert!);
       collector.stop();
