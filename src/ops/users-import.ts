@@ -35,6 +35,9 @@ export async function planImport(users: BatchUser[], deps: BatchDeps, options: {
     if (await lookupUser(u.username)) problems.push(`line ${u.line}: user ${u.username} already exists on this system`);
     else if (await lookupGroup(u.username)) problems.push(`line ${u.line}: a group named ${u.username} exists, and useradd needs that name for the user's own group`);
     if (fs.existsSync(u.home)) problems.push(`line ${u.line}: home ${u.home} already exists`);
+    else if (path.dirname(u.home) !== path.resolve(deps.config.users.home_base) && !fs.statSync(path.dirname(u.home), { throwIfNoEntry: false })?.isDirectory()) {
+      problems.push(`line ${u.line}: home ${u.home}: the folder ${path.dirname(u.home)} does not exist`);
+    }
   }
   const wanted = [...new Set(users.flatMap((u) => u.groups))].sort();
   const newGroups: string[] = [];
@@ -70,9 +73,10 @@ export async function runImport(plan: ImportPlan, deps: BatchDeps): Promise<{ cr
       undo.push(() => deps.disk.forgetManaged('group', g));
       say(`created group ${g}`);
     }
+    // users.home_base is made when missing; a home of its own (the CSV's home column) must have its folder already.
+    fs.mkdirSync(deps.config.users.home_base, { recursive: true, mode: 0o755 });
     let n = 0;
     for (const u of plan.users) {
-      fs.mkdirSync(path.dirname(u.home), { recursive: true, mode: 0o755 });
       await accounts.createUser(u.username, { home: u.home, groups: u.groups });
       undo.push(() => accounts.deleteUser(u.username, { removeHome: true }));
       if (u.password) await accounts.setPassword(u.username, u.password);

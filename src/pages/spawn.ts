@@ -5,6 +5,7 @@ import type { Environment } from '../environments/index.ts';
 import { ServerError } from '../hub/servers.ts';
 import { escapeHtml, page } from './html.ts';
 import { form } from './forms.ts';
+import { formatSize } from '../ops/quota.ts';
 
 /** The spawn form (the environments this user may start), its POST, and the page that follows progress. */
 
@@ -56,8 +57,12 @@ export function registerSpawnPages(app: FastifyInstance, ctx: HubContext, requir
       ? `<table class="envs"><tr><th></th><th>Environment</th><th>Limits</th><th>Built</th></tr>${environmentRows(envs, chosen)}</table>`
       : needsEnvironment ? '<p>No environment is available to you yet: ask your teacher or an administrator.</p>' : '';
     const canStart = envs.length > 0 || !needsEnvironment;
+    const disk = await ctx.disk.of(me.user);
+    const diskNote = disk.over_hard
+      ? `<p class="error" role="alert">Your home folder uses ${formatSize(disk.bytes)}, more than your limit of ${formatSize(disk.hard_limit)}: delete some files before starting a server.</p>`
+      : disk.over_soft ? `<p class="error" role="status">Your home folder uses ${formatSize(disk.bytes)}, more than the ${formatSize(disk.soft_limit)} you should stay under (the limit is ${formatSize(disk.hard_limit)}).</p>` : '';
     return reply.type('text/html').send(page('Start a server', `
-      <form method="post" action="${hub}spawn"><input type="hidden" name="_xsrf" value="${escapeHtml(me.session.xsrf)}">
+      ${diskNote}<form method="post" action="${hub}spawn"><input type="hidden" name="_xsrf" value="${escapeHtml(me.session.xsrf)}">
       ${table}${nameField}
       ${canStart ? '<button type="submit">Start</button>' : ''}</form>`, base, me.user.name));
   });

@@ -38,7 +38,13 @@ export async function createUser(name: string, options: { home: string; groups?:
   if (!options.home.startsWith('/') || options.home.includes('..')) throw new AccountError(`home ${options.home} must be an absolute path`);
   const args = ['-m', '-d', options.home, '-s', options.shell ?? '/bin/bash'];
   if (options.groups?.length) args.push('-G', options.groups.join(','));
-  await run('useradd', [...args, '--', name]);
+  try {
+    await run('useradd', [...args, '--', name]);
+  } catch (err) {
+    // useradd keeps the account when only the home failed (exit 12): take it back, so a failure leaves nothing.
+    if (await lookupUser(name)) await run('userdel', ['--', name]).catch(() => undefined);
+    throw err;
+  }
 }
 
 /** Sets a password through chpasswd's standard input. */
