@@ -24,6 +24,8 @@ export interface HubContext {
   log: Logger;
   /** Prometheus metrics (absent in tests that build a bare context). */
   metrics?: HubMetrics;
+  /** The proxy's own counters (Prometheus text), when the proxy is Plasma's. */
+  proxyMetrics?(): Promise<string>;
   /** Home usage and Plasma's own disk limits. */
   disk: DiskUsage;
   /** Asks the hub to shut down (POST /hub/api/shutdown). */

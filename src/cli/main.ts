@@ -4,6 +4,7 @@ import { registerHubCommands } from './hub.ts';
 import { registerImageCommands } from './image.ts';
 import { registerConfigCommands } from './config.ts';
 import { registerEnvCommands } from './env.ts';
+import { registerLogsCommands } from './logs.ts';
 
 const program = new Command('plasma')
   .description('Plasma: a multi-user Jupyter platform for teaching')
@@ -15,6 +16,7 @@ registerProxyCommands(program);
 registerImageCommands(program);
 registerConfigCommands(program);
 registerEnvCommands(program);
+registerLogsCommands(program);
 
 try {
   await program.parseAsync(process.argv);

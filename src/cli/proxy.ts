@@ -1,3 +1,4 @@
+import path from 'node:path';
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { ensureSecretFile, loadConfig, resolvePaths, type PlasmaPaths } from '../config/index.ts';
@@ -82,7 +83,7 @@ export function registerProxyCommands(program: Command): void {
       const paths = resolvePaths();
       const config = chpMode && !process.env.PLASMA_PREFIX ? null : loadConfig(paths);
       const level = flags.logLevel ?? config?.log_level ?? 'info';
-      const logger = createLogger('plasma-proxy', level === 'warning' ? 'warn' : level);
+      const logger = createLogger('plasma-proxy', level === 'warning' ? 'warn' : level, config ? path.join(paths.logsDir, 'proxy.log') : undefined);
       const hub = config ? `http://${config.hub.ip === '0.0.0.0' ? '127.0.0.1' : config.hub.ip}:${config.hub.port}` : undefined;
       const options: ProxyOptions = {
         ip: flags.ip ?? config?.proxy.ip ?? '127.0.0.1',

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { createAuthenticator } from '../auth/index.ts';
 import { LoginThrottle, SessionStore } from '../auth/sessions.ts';
 import { ensureSecretFile, loadConfig, resolvePaths, type PlasmaConfig, type PlasmaPaths } from '../config/index.ts';
@@ -34,7 +35,7 @@ function loopbackFor(ip: string): string {
 export async function startHub(options: { paths?: PlasmaPaths; config?: PlasmaConfig; logger?: Logger } = {}): Promise<RunningHub> {
   const paths = options.paths ?? resolvePaths();
   const config = options.config ?? loadConfig(paths);
-  const log = options.logger ?? createLogger('plasma-hub', config.log_level);
+  const log = options.logger ?? createLogger('plasma-hub', config.log_level, path.join(paths.logsDir, 'hub.log'));
   for (const dir of [paths.stateDir, paths.logsDir, paths.runDir]) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
 
   const opened = await openDatabase({ file: paths.database, backupsDir: paths.backupsDir });
@@ -45,7 +46,13 @@ export async function startHub(options: { paths?: PlasmaPaths; config?: PlasmaCo
   const hubTarget = `http://${hubHost}:${config.hub.port}`;
   const connect = (config.hub.connect_url ?? hubTarget).replace(/\/$/, '');
   const urls = { baseUrl: config.hub.base_url, hubTarget, apiUrl: `${connect}${config.hub.base_url}hub/api` };
-  const proxy = new ChpApiClient(`http://${loopbackFor(config.proxy.api_ip)}:${config.proxy.api_port}`, proxyToken(config, paths));
+  const proxyApi = `http://${loopbackFor(config.proxy.api_ip)}:${config.proxy.api_port}`;
+  const proxy = new ChpApiClient(proxyApi, proxyToken(config, paths));
+  const proxyMetrics = async () => {
+    if (config.proxy.type !== 'plasma') return '';
+    const res = await fetch(`${proxyApi}/metrics`, { headers: { Authorization: `token ${proxyToken(config, paths)}` }, signal: AbortSignal.timeout(5000) });
+    return res.ok ? res.text() : '';
+  };
   const spawner = await createSpawner(config, paths, log, connect);
   const hubUsers = new HubUsers(repo, config.auth, config.environments, config.users);
   const metrics = new HubMetrics();
@@ -60,12 +67,13 @@ export async function startHub(options: { paths?: PlasmaPaths; config?: PlasmaCo
       return environments.resolveForSpawn(actor, userOptions, groups, spawner.kind !== 'local');
     },
   });
+  servers.observer = metrics;
   await hubUsers.applyAdminUsers();
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
   const ctx: HubContext = {
-    repo, config, paths, servers, hubUsers, environments, urls, log, metrics, disk,
+    repo, config, paths, servers, hubUsers, environments, urls, log, metrics, disk, proxyMetrics,
     authenticator: createAuthenticator(config.auth, repo),
     sessions: new SessionStore(repo, config.hub.cookie_max_age_days, (name) => hubUsers.isBanned(name)),
     throttle: new LoginThrottle(config.hub.login_throttle.max_failures, config.hub.login_throttle.window_seconds),

@@ -14,7 +14,8 @@ export class HubMetrics {
   });
   private readonly stops = new Counter({ name: 'plasma_server_stops_total', help: 'Server stops by reason', labelNames: ['reason'], registers: [this.registry] });
   private readonly logins = new Counter({ name: 'plasma_logins_total', help: 'Sign-ins by authenticator and result', labelNames: ['authenticator', 'result'], registers: [this.registry] });
-  private readonly builds = new Counter({ name: 'plasma_builds_total', help: 'Environment builds that ended, by outcome', labelNames: ['status'], registers: [this.registry] });
+  /** Builds in the database by status (the hub keeps each environment's last 20). */
+  readonly builds = new Gauge({ name: 'plasma_builds', help: 'Environment builds on record, by status', labelNames: ['status'], registers: [this.registry] });
   private readonly requests = new Histogram({
     name: 'plasma_request_duration_seconds', help: 'Hub HTTP requests (API and pages) by route pattern',
     labelNames: ['method', 'route', 'code'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [this.registry],
@@ -22,7 +23,7 @@ export class HubMetrics {
   readonly runningServers = new Gauge({ name: 'plasma_running_servers', help: 'Servers running now', registers: [this.registry] });
   readonly users = new Gauge({ name: 'plasma_total_users', help: 'Users in the hub', registers: [this.registry] });
   readonly activeUsers = new Gauge({ name: 'plasma_active_users', help: 'Users active in the last period', labelNames: ['period'], registers: [this.registry] });
-  readonly proxyRoutes = new Gauge({ name: 'plasma_proxy_routes', help: 'Routes in the proxy table', registers: [this.registry] });
+  readonly proxyRoutes = new Gauge({ name: 'plasma_routes', help: 'Routes the hub finds in the proxy', registers: [this.registry] });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'plasma_hub_' });
@@ -39,10 +40,6 @@ export class HubMetrics {
 
   login(authenticator: string, result: 'success' | 'failure' | 'error'): void {
     this.logins.inc({ authenticator, result });
-  }
-
-  built(status: 'built' | 'failed'): void {
-    this.builds.inc({ status });
   }
 
   request(method: string, route: string, code: number, seconds: number): void {

@@ -101,7 +101,10 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     : net.createServer(plane.serve);
 
   // The routes API on its own lean HTTP/1.1 server (routes-api.ts): the hub adds thousands of routes at a time.
-  const api = createRoutesApiServer({ table, token: options.authToken, log, onChange: () => store?.changed(), onRequest: collector.busy, headersTimeoutMs: 10_000 });
+  const api = createRoutesApiServer({
+    table, token: options.authToken, log, onChange: () => store?.changed(), onRequest: collector.busy, headersTimeoutMs: 10_000,
+    metrics: () => plane.counters.text(table.size),
+  });
 
   let redirect: http.Server | undefined;
   const port = await listen(pub, options.port, options.ip, options.inherit?.public);

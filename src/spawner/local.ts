@@ -4,8 +4,9 @@ import net from 'node:net';
 import path from 'node:path';
 import type { PlasmaConfig } from '../config/index.ts';
 import type { Logger } from '../log/index.ts';
+import { tailFile } from '../log/tail.ts';
 import { lookupUser } from '../system/users.ts';
-import { SpawnError, type ManagedServer, type PollResult, type SpawnContext, type Spawner, type SpawnerState, type StartedServer } from './types.ts';
+import { SpawnError, type LogOptions, type ManagedServer, type PollResult, type SpawnContext, type Spawner, type SpawnerState, type StartedServer } from './types.ts';
 
 interface LocalState extends SpawnerState {
   pid: number;
@@ -176,6 +177,13 @@ export class LocalProcessSpawner implements Spawner {
       if (this.alive(state)) signal('SIGKILL');
     }
     if (s.runFile) fs.rmSync(s.runFile, { force: true });
+  }
+
+  async *streamLogs(state: SpawnerState, options: LogOptions): AsyncGenerator<string> {
+    const runFile = (state as Partial<LocalState>).runFile;
+    if (typeof runFile !== 'string' || path.dirname(runFile) !== this.serversDir) return;
+    const logFile = path.join(this.logsDir, path.basename(runFile).replace(/\.json$/, '.log'));
+    if (fs.existsSync(logFile)) yield* tailFile(logFile, options);
   }
 
   async listManaged(): Promise<ManagedServer[]> {

@@ -79,6 +79,14 @@ export interface Spawner {
   stop(state: SpawnerState, options?: { timeoutSeconds?: number }): Promise<void>;
   /** Lists every server this spawner manages on its backend (containers by label, processes by pid file). */
   listManaged(): Promise<ManagedServer[]>;
+  /** The server's output: its last `lines` lines, then (with `follow`) what it writes next, until `signal` aborts. */
+  streamLogs?(state: SpawnerState, options: LogOptions): AsyncIterable<string>;
+}
+
+export interface LogOptions {
+  lines: number;
+  follow: boolean;
+  signal?: AbortSignal;
 }
 
 /**
