@@ -8,6 +8,7 @@ import type { HubUsers } from '../hub/users.ts';
 import type { Logger } from '../log/index.ts';
 import type { HubMetrics } from '../metrics/index.ts';
 import type { DiskUsage } from '../ops/disk-usage.ts';
+import type { IdleCuller } from '../culler/index.ts';
 
 /** Everything request handlers need, wired once by the hub. */
 export interface HubContext {
@@ -26,6 +27,8 @@ export interface HubContext {
   metrics?: HubMetrics;
   /** The proxy's own counters (Prometheus text), when the proxy is Plasma's. */
   proxyMetrics?(): Promise<string>;
+  /** When servers will be culled (set once the culler runs). */
+  culler?: IdleCuller;
   /** Home usage and Plasma's own disk limits. */
   disk: DiskUsage;
   /** Asks the hub to shut down (POST /hub/api/shutdown). */

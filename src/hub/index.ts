@@ -92,13 +92,14 @@ export async function startHub(options: { paths?: PlasmaPaths; config?: PlasmaCo
   await environments.start();
   const culler = new IdleCuller(repo, {
     refreshActivity: () => servers.checkRoutes(),
-    stopServer: async (userId, serverName) => {
+    stopServer: async (userId, serverName, reason, remove) => {
       const user = await repo.findUserById(userId);
-      if (user) await servers.stop(user, serverName, { waitMs: 60_000 });
+      if (user) await servers.stop(user, serverName, { waitMs: 60_000, reason, remove });
     },
   }, config.culler, log);
   culler.start();
   disk.start();
+  ctx.culler = culler;
 
   const app = await buildHubApp(ctx);
   await app.listen({ host: config.hub.ip, port: config.hub.port });

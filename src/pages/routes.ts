@@ -4,6 +4,7 @@ import {
 } from '../auth/sessions.ts';
 import { AuthServiceError, OidcAuthenticator, usernameProblem, type AuthenticatedUser } from '../auth/index.ts';
 import { oidcLoginPage, registerOidcRoutes } from './oidc-login.ts';
+import { registerFramePage } from './frame.ts';
 import { nowIso, type SessionRow, type UserRow } from '../db/index.ts';
 import type { HubContext } from '../api/context.ts';
 import { escapeHtml, page } from './html.ts';
@@ -144,6 +145,7 @@ export function registerPageRoutes(app: FastifyInstance, ctx: HubContext): void 
   });
 
   registerSpawnPages(app, ctx, requireLogin);
+  registerFramePage(app, ctx, requireLogin);
 
   app.post(`${hub}stop`, async (req, reply) => {
     const me = await requireLogin(req, reply);
