@@ -29,6 +29,8 @@ export interface HubContext {
   proxyMetrics?(): Promise<string>;
   /** When servers will be culled (set once the culler runs). */
   culler?: IdleCuller;
+  /** Re-reads config.yaml and applies the live keys (plasma config reload). */
+  reloadConfig?(): Promise<{ applied: string[]; restart_hub: string[]; restart_proxy: string[]; banned_now: string[] }>;
   /** Home usage and Plasma's own disk limits. */
   disk: DiskUsage;
   /** Asks the hub to shut down (POST /hub/api/shutdown). */

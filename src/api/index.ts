@@ -11,6 +11,7 @@ import { registerTokenRoutes } from './routes/tokens.ts';
 import { registerUserRoutes } from './routes/users.ts';
 import { registerPlasmaUserRoutes } from './routes/plasma-users.ts';
 import { registerCullerRoutes } from './routes/culler.ts';
+import { registerConfigRoutes } from './routes/config.ts';
 
 /** The JupyterHub 3-compatible REST API under <base>hub/api. */
 export async function registerApi(app: FastifyInstance, ctx: HubContext): Promise<void> {
@@ -38,6 +39,7 @@ export async function registerApi(app: FastifyInstance, ctx: HubContext): Promis
     registerEnvironmentRoutes(api, ctx);
     registerPlasmaUserRoutes(api, ctx);
     registerCullerRoutes(api, ctx);
+    registerConfigRoutes(api, ctx);
   }, { prefix: `${ctx.urls.baseUrl}hub/api` });
 }
 

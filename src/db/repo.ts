@@ -229,6 +229,12 @@ export class Repo {
     return this.db.selectFrom('sessions').selectAll().where('id_hash', '=', hashSecret(cookieValue))
       .where('expires_at', '>', nowIso()).executeTakeFirst();
   }
+  /** Ends every session and user token of a user (a ban); the servers' own tokens go when the servers stop. */
+  async revokeUser(userId: number) {
+    await this.db.deleteFrom('sessions').where('user_id', '=', userId).execute();
+    await this.db.deleteFrom('api_tokens').where('user_id', '=', userId).where('server_id', 'is', null).execute();
+    await this.db.updateTable('users').set({ cookie_id: crypto.randomUUID() }).where('id', '=', userId).execute();
+  }
   async deleteSession(idHash: string) {
     await this.db.deleteFrom('sessions').where('id_hash', '=', idHash).execute();
   }
