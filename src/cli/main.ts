@@ -5,6 +5,7 @@ import { registerImageCommands } from './image.ts';
 import { registerConfigCommands } from './config.ts';
 import { registerEnvCommands } from './env.ts';
 import { registerLogsCommands } from './logs.ts';
+import { registerHttpsCommands } from './https.ts';
 
 const program = new Command('plasma')
   .description('Plasma: a multi-user Jupyter platform for teaching')
@@ -17,6 +18,7 @@ registerImageCommands(program);
 registerConfigCommands(program);
 registerEnvCommands(program);
 registerLogsCommands(program);
+registerHttpsCommands(program);
 
 try {
   await program.parseAsync(process.argv);

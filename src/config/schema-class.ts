@@ -94,4 +94,4 @@ export const httpsSchema = z.strictObject({
     /** Renew this many days before the certificate expires. */
     renew_days: z.number().int().min(1).max(89).default(30),
   }).prefault({}),
-});
+}).refine((v) => !v.enabled || v.letsencrypt.domains.length > 0, { message: 'https.enabled needs the domains to get a certificate for', path: ['letsencrypt', 'domains'] });
