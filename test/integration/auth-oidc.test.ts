@@ -112,5 +112,8 @@ describe('OpenID Connect logins', () => {
   it('bad OIDC settings are refused by plasma config, naming the key', async () => {
     await assert.rejects(stack.cli(['config', 'set', 'auth.oidc.issuer', 'not a url']), /auth\.oidc\.issuer/);
     await assert.rejects(stack.cli(['config', 'set', 'auth.oidc.client_secret_file', 'relative/path']), /auth\.oidc\.client_secret_file: an absolute path/);
+    const shown = await stack.cli(['config', 'show']);
+    assert.match(shown, /client_secret: "?\[hidden\]"?/);
+    assert.ok(!shown.includes('Wr0ng-client-secret-xyz'), 'config show does not print the client secret');
   });
 });

@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import { mapProviderGroups } from '../../src/auth/groups.ts';
 import { escapeFilterValue } from '../../src/auth/ldap.ts';
 import { ConfigError, parseConfig } from '../../src/config/index.ts';
+import type { Repo } from '../../src/db/index.ts';
+import { HubUsers } from '../../src/hub/users.ts';
 
 describe('identity-provider input', () => {
   it('LDAP filter values are escaped (RFC 4515), so a typed * or ) cannot widen a search', () => {
@@ -23,5 +25,16 @@ describe('identity-provider input', () => {
     assert.throws(() => parseConfig({ auth: { ldap: { url: 'ldaps://h', user_search_base: 'dc=x', start_tls: true } } }), /auth\.ldap\.start_tls: start_tls is for ldap:\/\/ URLs/);
     assert.throws(() => parseConfig({ auth: { group_map: { Staff: 'Not A Group' } } }), /auth\.group_map\.Staff: a UNIX group name/);
     assert.throws(() => parseConfig({ auth: { banned_users: ['Bad Name'] } }), /auth\.banned_users\.0: a user name/);
+  });
+
+  it('banned and allowed users (tljh-config users.banned, users.allowed), read live', () => {
+    const config = parseConfig({ auth: { admin_users: ['boss'], allowed_users: ['alice'], banned_users: ['mallory'] } });
+    const users = new HubUsers(null as unknown as Repo, config.auth, config.environments);
+    assert.equal(users.loginRefusal('alice'), null);
+    assert.equal(users.loginRefusal('boss'), null, 'admins are always allowed');
+    assert.equal(users.loginRefusal('bob'), 'This account may not use Plasma.');
+    assert.equal(users.loginRefusal('mallory'), 'This account is banned from Plasma.');
+    config.auth.banned_users = ['alice'];
+    assert.equal(users.loginRefusal('alice'), 'This account is banned from Plasma.', 'a reload applies at once');
   });
 });
