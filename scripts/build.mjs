@@ -17,4 +17,4 @@ await build({
   logLevel: 'warning',
   banner: { js: '// Built by scripts/build.mjs from src/ — edit the sources, not this file.' },
 });
-console.log(`dist/plasma.mjs built in ${Date.now() - started} ms`);
+console.error(`dist/plasma.mjs built in ${Date.now() - started} ms`);

@@ -5,6 +5,8 @@ import { loadConfig, resolvePaths, type PlasmaConfig, type PlasmaPaths } from '.
 import { openDatabase, Repo } from '../db/index.ts';
 import { proxyToken, startHub } from '../hub/index.ts';
 import { newApiToken } from '../api/routes/tokens.ts';
+import { claimPidFile, pidFile } from '../system/processes.ts';
+import { notifySystemd } from '../system/systemd.ts';
 import { plasmaBin } from './self.ts';
 import { readStdin } from './stdin.ts';
 import { registerUserBatchCommands } from './users.ts';
@@ -60,8 +62,11 @@ export function registerHubCommands(program: Command): void {
     .description('run the hub alone (the proxy runs as its own process)')
     .action(async () => {
       const hub = await startHub();
+      const releasePid = claimPidFile(pidFile(hub.ctx.paths.runDir, 'hub'));
+      notifySystemd({ READY: '1' });
       for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void hub.close());
       await hub.closed;
+      releasePid();
     });
 
   program.command('up')

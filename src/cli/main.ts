@@ -6,9 +6,13 @@ import { registerConfigCommands } from './config.ts';
 import { registerEnvCommands } from './env.ts';
 import { registerLogsCommands } from './logs.ts';
 import { registerHttpsCommands } from './https.ts';
+import { registerOpsCommands } from './ops.ts';
+import { registerBackupCommands } from './backup.ts';
+import { packageVersion } from './self.ts';
 
 const program = new Command('plasma')
   .description('Plasma: a multi-user Jupyter platform for teaching')
+  .version(packageVersion(), '-V, --version', 'print the version')
   .showHelpAfterError()
   .exitOverride();
 
@@ -19,6 +23,8 @@ registerConfigCommands(program);
 registerEnvCommands(program);
 registerLogsCommands(program);
 registerHttpsCommands(program);
+registerOpsCommands(program);
+registerBackupCommands(program);
 
 try {
   await program.parseAsync(process.argv);

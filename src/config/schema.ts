@@ -130,12 +130,29 @@ export const environmentsSchema = z.strictObject({
   if (dup.length) ctx.addIssue({ code: 'custom', path: ['builder_groups'], message: `${dup[0]} is listed twice` });
 });
 
+const absolutePath = z.string().startsWith('/', 'an absolute path');
+
+export const backupSchema = z.strictObject({
+  /** Where `plasma backup` writes its archives; <prefix>/backups by default. */
+  dir: absolutePath.optional(),
+  /** Archives kept by `plasma backup --prune` (and the daily timer). */
+  keep: z.number().int().min(1).default(14),
+  user_data: z.strictObject({
+    /** A restic repository for incremental snapshots of the homes (a path, or rest:/sftp:/s3: as restic takes them). */
+    repo: z.string().regex(/^[^-\s][^\s]*$/, 'a restic repository such as /srv/backups/plasma-homes').optional(),
+    paths: z.array(absolutePath).min(1).default(['/home']),
+    keep_daily: z.number().int().min(1).default(7),
+    keep_weekly: z.number().int().min(0).default(4),
+  }).prefault({}),
+});
+
 export const configSchema = z.strictObject({
   hub: hubSchema.prefault({}),
   proxy: proxySchema.prefault({}),
   auth: authSchema.prefault({}),
   spawner: spawnerSchema.prefault({}),
   environments: environmentsSchema.prefault({}),
+  backup: backupSchema.prefault({}),
   culler: z.strictObject({
     enabled: z.boolean().default(true),
     timeout: z.number().int().positive().default(3600),

@@ -1,5 +1,5 @@
 export * from './schema.ts';
-export { openDatabase, type OpenedDatabase, type OpenOptions } from './open.ts';
+export { copyDatabase, openDatabase, openSnapshot, type OpenedDatabase, type OpenOptions } from './open.ts';
 export { Repo, hashSecret, type UserRow, type GroupRow, type ServerRow, type TokenRow, type OAuthClientRow, type SessionRow } from './repo.ts';
 export { nowIso, toJupyterTime } from './time.ts';
 export { MIGRATIONS } from './migrations/index.ts';

@@ -19,6 +19,8 @@ export interface OpenOptions {
   backupsDir: string;
   /** Apply migrations up to and including this name (tests build older databases with it). */
   migrateTo?: string;
+  /** Other migrations than the release's own (tests). */
+  migrations?: Record<string, Migration>;
 }
 
 class StaticProvider implements MigrationProvider {
@@ -44,7 +46,8 @@ export async function openDatabase(options: OpenOptions): Promise<OpenedDatabase
   fs.chmodSync(options.file, 0o600);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
 
-  const selected = options.migrateTo ? pick(MIGRATIONS, options.migrateTo) : MIGRATIONS;
+  const all = options.migrations ?? MIGRATIONS;
+  const selected = options.migrateTo ? pick(all, options.migrateTo) : all;
   const migrator = new Migrator({ db, provider: new StaticProvider(selected) });
   const pending = (await migrator.getMigrations()).filter((m) => !m.executedAt);
 
@@ -52,15 +55,13 @@ export async function openDatabase(options: OpenOptions): Promise<OpenedDatabase
   if (pending.length > 0 && existed) {
     fs.mkdirSync(options.backupsDir, { recursive: true, mode: 0o700 });
     backupFile = path.join(options.backupsDir, `plasma-${timestampForFile()}-before-${pending[0].name}.sqlite`);
-    // better-sqlite3's backup uses SQLite's online backup API: consistent while others read.
-    await sqlite.backup(backupFile);
-    // A backup is one self-contained file: out of WAL mode, so opening it never leaves -wal/-shm beside it.
-    const copy = new SQLite(backupFile);
-    copy.pragma('journal_mode = DELETE');
-    copy.close();
-    fs.chmodSync(backupFile, 0o600);
+    await copyDatabase(sqlite, backupFile);
   }
+  // One transaction for every pending migration (Kysely runs SQLite's without one): a failure leaves the
+  // database exactly as it was, which is what lets an upgrade fall back to the old release on it.
+  if (pending.length) sqlite.exec('BEGIN IMMEDIATE');
   const { error, results } = await migrator.migrateToLatest();
+  if (pending.length) sqlite.exec(error ? 'ROLLBACK' : 'COMMIT');
   if (error) {
     await db.destroy();
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
@@ -69,6 +70,40 @@ export async function openDatabase(options: OpenOptions): Promise<OpenedDatabase
   }
   const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
   return { db, sqlite, backupFile, applied, close: () => db.destroy() };
+}
+
+/**
+ * A consistent copy of a live database (SQLite's online backup API: other processes keep reading and writing),
+ * as one self-contained file: out of WAL mode, so opening it never leaves -wal/-shm files beside it.
+ */
+export async function copyDatabase(source: SQLite.Database | string, dest: string): Promise<void> {
+  const own = typeof source === 'string' ? new SQLite(source, { readonly: true, fileMustExist: true }) : null;
+  try {
+    await (own ?? (source as SQLite.Database)).backup(dest);
+  } finally {
+    own?.close();
+  }
+  const copy = new SQLite(dest);
+  copy.pragma('journal_mode = DELETE');
+  copy.close();
+  fs.chmodSync(dest, 0o600);
+}
+
+/** A database file opened as it is: read-only, no migration (backups, imports). */
+export function openSnapshot(file: string): { db: Kysely<Database>; migrations(): string[]; close(): Promise<void> } {
+  const sqlite = new SQLite(file, { readonly: true, fileMustExist: true });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return {
+    db,
+    migrations: () => {
+      try {
+        return (sqlite.prepare('SELECT name FROM kysely_migration ORDER BY name').all() as Array<{ name: string }>).map((r) => r.name);
+      } catch {
+        return [];
+      }
+    },
+    close: () => db.destroy(),
+  };
 }
 
 function pick(all: Record<string, Migration>, upTo: string): Record<string, Migration> {

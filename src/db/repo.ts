@@ -19,6 +19,23 @@ export function hashSecret(secret: string): string {
   return 'sha256:' + crypto.createHash('sha256').update(secret).digest('hex');
 }
 
+const JUPYTERHUB_HASH = /^(sha512|sha256|sha1):(\d{1,6}):([^:]*):([0-9a-f]+)$/;
+
+/**
+ * Whether a token matches what is stored: Plasma's `sha256:<hex>`, or JupyterHub's `<algorithm>:<rounds>:<salt>:<hex>`
+ * (the salt, then the token `rounds` times, through one digest), so tokens imported from a JupyterHub keep working.
+ */
+export function storedTokenMatches(stored: string, token: string): boolean {
+  const m = JUPYTERHUB_HASH.exec(stored);
+  if (!m) return timingSafeEqual(stored, hashSecret(token));
+  const [, algorithm, rounds, salt, digest] = m;
+  const h = crypto.createHash(algorithm);
+  h.update(salt, 'utf8');
+  const bytes = Buffer.from(token, 'utf8');
+  for (let i = 0; i < Number(rounds); i++) h.update(bytes);
+  return timingSafeEqual(h.digest('hex'), digest);
+}
+
 /** Queries over the state database. Every value is bound as a parameter: nothing is spliced into SQL. */
 export class Repo {
   constructor(readonly db: Kysely<Database>) {}
@@ -166,10 +183,14 @@ export class Repo {
   }
   async findTokenBySecret(token: string): Promise<TokenRow | undefined> {
     if (token.length < 8) return undefined;
-    const hashed = hashSecret(token);
     const candidates = await this.db.selectFrom('api_tokens').selectAll().where('prefix', '=', token.slice(0, 4)).execute();
     const now = nowIso();
-    return candidates.find((row) => timingSafeEqual(row.hashed, hashed) && (!row.expires_at || row.expires_at > now));
+    return candidates.find((row) => storedTokenMatches(row.hashed, token) && (!row.expires_at || row.expires_at > now));
+  }
+
+  /** A token whose hash was made elsewhere (an import from JupyterHub); the secret itself is never known here. */
+  async insertHashedToken(values: Omit<TokenRow, 'id' | 'server_id' | 'session_id'>): Promise<void> {
+    await this.db.insertInto('api_tokens').values({ ...values, server_id: null, session_id: null }).execute();
   }
   tokensOf(userId: number) {
     return this.db.selectFrom('api_tokens').selectAll().where('user_id', '=', userId).orderBy('id').execute();

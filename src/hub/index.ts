@@ -134,7 +134,10 @@ export async function startHub(options: { paths?: PlasmaPaths; config?: PlasmaCo
       disk.stop();
       await servers.close();
       await environments.close();
+      // In-flight requests get a moment; event streams (progress, build logs) do not hold the shutdown.
+      const force = setTimeout(() => app.server.closeAllConnections(), 500);
       await app.close();
+      clearTimeout(force);
       await opened.close();
       log.info('hub stopped (user servers keep running)');
       resolveClosed();

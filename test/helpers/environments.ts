@@ -1,6 +1,11 @@
-import type { Stack } from './stack.ts';
-
 /** Talking to /hub/api/plasma/environments as the UI and the CLI do. */
+
+/** A hub to talk to: a test Stack, or an Installation. */
+export interface HubUnderTest {
+  apiUrl: string;
+  adminToken: string;
+  api(method: string, path: string, options?: { token?: string; json?: unknown }): Promise<{ status: number; data: any; text: string }>;
+}
 
 export interface LogEvent {
   phase: 'log' | 'progress' | 'status' | 'built' | 'error';
@@ -11,7 +16,7 @@ export interface LogEvent {
 }
 
 /** Reads a build's event stream to its final event (built or error). */
-export async function followBuild(stack: Stack, name: string, token?: string): Promise<{ events: LogEvent[]; log: string; outcome: LogEvent }> {
+export async function followBuild(stack: HubUnderTest, name: string, token?: string): Promise<{ events: LogEvent[]; log: string; outcome: LogEvent }> {
   const res = await fetch(`${stack.apiUrl}/plasma/environments/${name}/logs`, {
     headers: { Authorization: `token ${token ?? stack.adminToken}`, Accept: 'text/event-stream' }, signal: AbortSignal.timeout(900_000),
   });
@@ -24,7 +29,7 @@ export async function followBuild(stack: Stack, name: string, token?: string): P
 }
 
 /** Adds an environment and waits for its build; throws with the log when it fails. */
-export async function addEnvironment(stack: Stack, body: Record<string, unknown>, options: { token?: string; expect?: 'built' | 'error' } = {}) {
+export async function addEnvironment(stack: HubUnderTest, body: Record<string, unknown>, options: { token?: string; expect?: 'built' | 'error' } = {}) {
   const res = await stack.api('POST', '/plasma/environments', { json: body, token: options.token });
   if (res.status !== 202) throw new Error(`adding ${JSON.stringify(body.name ?? body.repo)} answered ${res.status}: ${res.text}`);
   const name = res.data.environment.name as string;

@@ -67,4 +67,24 @@ describe('database migrations', () => {
     await stack.startHub();
     assert.equal(fs.readdirSync(path.join(stack.prefix, 'state', 'backups')).length, 1);
   });
+
+  it('a failing migration changes nothing: every pending migration runs in one transaction', async () => {
+    const dir = fs.mkdtempSync(path.join(stack.prefix, 'tx-'));
+    const file = path.join(dir, 'tx.sqlite');
+    const first = await openDatabase({ file, backupsDir: dir });
+    await first.db.insertInto('groups').values({ name: 'pt-kept', system: 0 }).execute();
+    await first.close();
+    const broken = {
+      ...MIGRATIONS,
+      '900_adds_a_table': { up: async (db: any) => { await db.schema.createTable('pt_new').addColumn('x', 'text').execute(); } },
+      '901_breaks': { up: async (db: any) => { await db.deleteFrom('groups').execute(); throw new Error('deliberately broken'); } },
+    };
+    await assert.rejects(openDatabase({ file, backupsDir: dir, migrations: broken }), /database migration 901_breaks failed: deliberately broken/);
+    const sqlite = new SQLite(file, { readonly: true });
+    const tables = (sqlite.prepare("select name from sqlite_master where type='table'").all() as Array<{ name: string }>).map((t) => t.name);
+    assert.ok(!tables.includes('pt_new'), 'the migration before the broken one was rolled back too');
+    assert.deepEqual(sqlite.prepare('select name from groups').all(), [{ name: 'pt-kept' }], 'and the broken one\'s changes');
+    assert.ok(!(sqlite.prepare('select name from kysely_migration').all() as Array<{ name: string }>).some((m) => m.name.startsWith('90')));
+    sqlite.close();
+  });
 });
