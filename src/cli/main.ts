@@ -6,6 +6,7 @@ import { registerConfigCommands } from './config.ts';
 import { registerEnvCommands } from './env.ts';
 import { registerLogsCommands } from './logs.ts';
 import { registerHttpsCommands } from './https.ts';
+import { registerAuthCommands } from './auth.ts';
 import { registerOpsCommands } from './ops.ts';
 import { registerBackupCommands } from './backup.ts';
 import { packageVersion } from './self.ts';
@@ -23,6 +24,7 @@ registerConfigCommands(program);
 registerEnvCommands(program);
 registerLogsCommands(program);
 registerHttpsCommands(program);
+registerAuthCommands(program);
 registerOpsCommands(program);
 registerBackupCommands(program);
 

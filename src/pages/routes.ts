@@ -83,7 +83,13 @@ export function registerPageRoutes(app: FastifyInstance, ctx: HubContext): void 
       return loginPage(reply, req, next, 'Invalid username or password.', 403, username);
     }
     ctx.throttle.succeed(username, address);
-    const user = await ctx.hubUsers.ensure(authed.name, authed.systemGroups, authed.providerGroups);
+    let user: UserRow | null;
+    try {
+      user = await ctx.hubUsers.ensure(authed.name, authed.systemGroups, authed.providerGroups);
+    } catch (err) {
+      ctx.log.error({ user: authed.name, err: (err as Error).message }, 'could not set up the account of a new user');
+      return loginPage(reply, req, next, 'Your account could not be set up; an administrator has been told.', 500, username);
+    }
     if (!user) return loginPage(reply, req, next, ctx.hubUsers.loginRefusal(authed.name) ?? 'This account may not use Plasma.', 403, username);
     return signIn(req, reply, user, next);
   });

@@ -79,6 +79,10 @@ describe('LDAP logins against slapd', () => {
     fs.rmSync(secrets, { recursive: true, force: true });
   });
 
+  it('plasma auth check binds as the service account', async () => {
+    assert.match(await stack.cli(['auth', 'check']), new RegExp(`^ok: bound to ${slapd.ldapsUrl} as uid=plasma-svc`));
+  });
+
   it('a wrong password, an empty one and a name that is not in LDAP are refused', async () => {
     assert.equal((await new Browser(stack.publicUrl).login(STUDENT, 'not-my-password')).status, 403);
     assert.equal((await new Browser(stack.publicUrl).login(STUDENT, '')).status, 403);
@@ -128,6 +132,7 @@ describe('LDAP logins against slapd', () => {
       assert.equal(alert, 'Signing in is not working right now; an administrator has been told.', 'no detail for the user');
       const log = fs.readFileSync(stack.hubLog, 'utf8');
       assert.ok(log.includes(key), `the hub log names ${key}:\n${log.slice(-1500)}`);
+      await assert.rejects(stack.cli(['auth', 'check']), (err: Error) => err.message.includes(key) && !err.message.includes(BIND_PASSWORD), `plasma auth check names ${key}`);
       assert.ok(!log.includes(BIND_PASSWORD) && !log.includes(PASSWORD), 'no password in the log');
     }
   });
