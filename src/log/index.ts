@@ -16,13 +16,24 @@ const REDACT = [
 /** A log file is started afresh (the old one kept as .1) once it passes this size, at the next start. */
 const ROTATE_BYTES = 64 * 1024 * 1024;
 
+/** Whether stdout already goes to this file (a service started with its output there): then one stream is enough. */
+function stdoutIs(file: string): boolean {
+  try {
+    const out = fs.fstatSync(1);
+    const target = fs.statSync(file);
+    return out.ino === target.ino && out.dev === target.dev;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * JSON lines on stdout (for journald), and also into `file` when given (what `plasma logs hub|proxy` reads where
  * there is no journal). A file that cannot be opened leaves stdout only.
  */
 export function createLogger(name: string, level = process.env.PLASMA_LOG_LEVEL || 'info', file?: string): Logger {
   const options = { name, level, redact: { paths: REDACT, censor: '[redacted]' } };
-  if (!file) return pino(options);
+  if (!file || stdoutIs(file)) return pino(options);
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     if ((fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0) > ROTATE_BYTES) fs.renameSync(file, `${file}.1`);
