@@ -3,11 +3,12 @@ import type { Command } from 'commander';
 import { hashPassword, passwordProblem, usernameProblem } from '../auth/index.ts';
 import { loadConfig, resolvePaths, type PlasmaConfig, type PlasmaPaths } from '../config/index.ts';
 import { openDatabase, Repo } from '../db/index.ts';
-import { proxyToken, startHub } from '../hub/index.ts';
+import { proxyToken, startHub, type RunningHub } from '../hub/index.ts';
+import { announce, forkSuccessor, receiveListeners, waitForGo, writeHandoverStatus } from '../system/handover.ts';
 import { newApiToken } from '../api/routes/tokens.ts';
 import { claimPidFile, pidFile } from '../system/processes.ts';
 import { notifySystemd } from '../system/systemd.ts';
-import { plasmaBin } from './self.ts';
+import { plasmaBin, successorBin } from './self.ts';
 import { readStdin } from './stdin.ts';
 import { registerUserBatchCommands } from './users.ts';
 
@@ -25,6 +26,42 @@ export async function withRepo<T>(fn: (repo: Repo, config: PlasmaConfig) => Prom
 
 function fail(message: string): never {
   throw new Error(message);
+}
+
+/**
+ * SIGUSR2 (`plasma upgrade`, `systemctl reload plasma-hub`): a successor hub (the current release) is started
+ * and loads while this one serves; then this one stops accepting and shuts down (new connections wait in the
+ * socket's backlog), and the successor starts on the same socket. Nothing is refused; requests wait a moment.
+ */
+function handOverOnSignal(hub: RunningHub): { done(): Promise<void> } {
+  let handover: Promise<void> | null = null;
+  const log = hub.ctx.log;
+  process.on('SIGUSR2', () => {
+    handover ??= (async () => {
+      const successor = forkSuccessor(successorBin(hub.ctx.paths.currentRelease), ['hub', '--takeover'], { hub: hub.listener() });
+      try {
+        await successor.waitFor('plasma:loaded', 30_000);
+      } catch (err) {
+        successor.kill();
+        log.error({ err: (err as Error).message }, 'hub handover failed before it began: this hub keeps serving');
+        writeHandoverStatus(hub.ctx.paths.runDir, 'hub', { state: 'failed', error: (err as Error).message });
+        handover = null;
+        return;
+      }
+      await hub.close();
+      successor.go();
+      try {
+        const { pid } = await successor.waitFor('plasma:ready', 60_000);
+        log.info({ pid }, 'the new hub took over');
+        writeHandoverStatus(hub.ctx.paths.runDir, 'hub', { state: 'done', pid });
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'the new hub did not start after the handover: no hub is running');
+        writeHandoverStatus(hub.ctx.paths.runDir, 'hub', { state: 'failed', error: `${(err as Error).message}; no hub is running` });
+      }
+      successor.release();
+    })();
+  });
+  return { done: async () => { await handover; } };
 }
 
 /** Starts the configured proxy as a child process (same process group: Ctrl-C stops it with the hub). */
@@ -60,12 +97,22 @@ async function waitForProxyApi(config: PlasmaConfig, paths: PlasmaPaths, proxy: 
 export function registerHubCommands(program: Command): void {
   program.command('hub')
     .description('run the hub alone (the proxy runs as its own process)')
-    .action(async () => {
-      const hub = await startHub();
+    .option('--takeover', 'take the listening socket over from the hub that started this one (used by upgrades)')
+    .action(async (opts: { takeover?: boolean }) => {
+      let inherit;
+      if (opts.takeover) {
+        inherit = (await receiveListeners()).hub;
+        announce('plasma:loaded');
+        await waitForGo();
+      }
+      const hub = await startHub({ inherit });
+      if (opts.takeover) announce('plasma:ready');
       const releasePid = claimPidFile(pidFile(hub.ctx.paths.runDir, 'hub'));
-      notifySystemd({ READY: '1' });
+      notifySystemd({ READY: '1', MAINPID: String(process.pid) });
       for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void hub.close());
+      const handingOver = handOverOnSignal(hub);
       await hub.closed;
+      await handingOver.done();
       releasePid();
     });
 

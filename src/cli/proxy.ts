@@ -1,25 +1,19 @@
 import path from 'node:path';
-import fs from 'node:fs';
 import type { Command } from 'commander';
 import { ensureSecretFile, loadConfig, resolvePaths, type PlasmaPaths } from '../config/index.ts';
 import { createLogger, type Logger } from '../log/index.ts';
 import { announceReady, handOver, receiveListeners } from '../proxy/handover.ts';
 import { startProxy, type ProxyOptions, type RunningProxy } from '../proxy/index.ts';
 import { AcmeCertificates, challengeAnswer } from '../proxy/acme.ts';
+import { writeHandoverStatus } from '../system/handover.ts';
 import { claimPidFile, pidFile } from '../system/processes.ts';
 import { notifySystemd } from '../system/systemd.ts';
-import { plasmaBin } from './self.ts';
+import { successorBin } from './self.ts';
 
 interface ProxyFlags {
   ip?: string; port?: string; apiIp?: string; apiPort?: string; defaultTarget?: string; errorTarget?: string;
   sslKey?: string; sslCert?: string; logLevel?: string; routesFile?: string; timeout?: string; proxyTimeout?: string;
   redirectPort?: string; headersTimeout?: string; customHeader?: string[]; takeover?: boolean;
-}
-
-/** The code a handover starts: the release `current` points at (after an upgrade switched it), else this one. */
-function nextProxyBin(paths: PlasmaPaths): string {
-  const current = `${paths.currentRelease}/bin/plasma.mjs`;
-  return fs.existsSync(current) ? current : plasmaBin();
 }
 
 /**
@@ -31,13 +25,17 @@ function handOverOnSignal(proxy: RunningProxy, paths: PlasmaPaths | null, logger
   process.on('SIGUSR2', () => {
     if (busy || !paths) return;
     busy = true;
-    void handOver(proxy, nextProxyBin(paths), logger)
-      .then(async () => {
+    void handOver(proxy, successorBin(paths.currentRelease), logger)
+      .then(async ({ pid }) => {
+        writeHandoverStatus(paths.runDir, 'proxy', { state: 'done', pid });
         await proxy.retire();
         logger.info('the last connection has closed: this proxy exits');
         exit();
       })
-      .catch(() => (busy = false));
+      .catch((err) => {
+        writeHandoverStatus(paths.runDir, 'proxy', { state: 'failed', error: (err as Error).message });
+        busy = false;
+      });
   });
 }
 

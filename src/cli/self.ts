@@ -20,6 +20,15 @@ export function plasmaBin(): string {
   return path.join(packageRoot(), 'bin', 'plasma.mjs');
 }
 
+/**
+ * The code a handover starts (`plasma upgrade` sends SIGUSR2 after switching app/current): the release current
+ * points at, else this package.
+ */
+export function successorBin(currentRelease: string): string {
+  const current = path.join(currentRelease, 'bin', 'plasma.mjs');
+  return fs.existsSync(current) ? current : plasmaBin();
+}
+
 export function packageVersion(root = packageRoot()): string {
   return (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
 }

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type net from 'node:net';
 import path from 'node:path';
 import { createAuthenticator } from '../auth/index.ts';
 import { LoginThrottle, SessionStore } from '../auth/sessions.ts';
@@ -20,6 +21,8 @@ import { applyLive, diffConfig } from '../config/reload.ts';
 export interface RunningHub {
   url: string;
   ctx: HubContext;
+  /** The listening socket (to hand to a successor). */
+  listener(): net.Server;
   close(): Promise<void>;
   closed: Promise<void>;
 }
@@ -33,7 +36,11 @@ function loopbackFor(ip: string): string {
 }
 
 /** Starts the hub: database (migrated, backed up first), reconciliation with reality, then HTTP. */
-export async function startHub(options: { paths?: PlasmaPaths; config?: PlasmaConfig; logger?: Logger } = {}): Promise<RunningHub> {
+export async function startHub(options: {
+  paths?: PlasmaPaths; config?: PlasmaConfig; logger?: Logger;
+  /** A listening socket handed over by the hub this one replaces, used instead of binding the port. */
+  inherit?: net.Server;
+} = {}): Promise<RunningHub> {
   const paths = options.paths ?? resolvePaths();
   const config = options.config ?? loadConfig(paths);
   const log = options.logger ?? createLogger('plasma-hub', config.log_level, path.join(paths.logsDir, 'hub.log'));
@@ -124,8 +131,16 @@ export async function startHub(options: { paths?: PlasmaPaths; config?: PlasmaCo
   };
 
   const app = await buildHubApp(ctx);
-  await app.listen({ host: config.hub.ip, port: config.hub.port });
-  log.info({ url: hubTarget, spawner: spawner.kind, auth: ctx.authenticator.kind }, 'hub listening');
+  if (options.inherit) {
+    await app.ready();
+    await new Promise<void>((resolve, reject) => {
+      app.server.once('error', reject);
+      app.server.listen(options.inherit, () => resolve());
+    });
+  } else {
+    await app.listen({ host: config.hub.ip, port: config.hub.port });
+  }
+  log.info({ url: hubTarget, spawner: spawner.kind, auth: ctx.authenticator.kind, inherited: Boolean(options.inherit) }, 'hub listening');
 
   let closing: Promise<void> | null = null;
   async function close(): Promise<void> {
@@ -144,7 +159,7 @@ export async function startHub(options: { paths?: PlasmaPaths; config?: PlasmaCo
     })();
     return closing;
   }
-  return { url: hubTarget, ctx, close, closed };
+  return { url: hubTarget, ctx, close, closed, listener: () => app.server };
 }
 
 async function retryRoutes(servers: ServerManager, log: Logger): Promise<void> {

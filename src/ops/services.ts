@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { PlasmaConfig, PlasmaPaths } from '../config/index.ts';
+import { clearHandoverStatus, takeHandoverStatus } from '../system/handover.ts';
 import { commandLine, isAlive, pidFile, readPid } from '../system/processes.ts';
 
 /**
@@ -137,10 +138,60 @@ export class Services {
     }
   }
 
+  /**
+   * Both restart by handing their sockets over: the proxy overlapping, the hub in turn (requests wait, none fails).
+   * Code that cannot take a socket over (an older release, after a downgrade) is started the old way instead.
+   */
   async restart(name: ServiceName): Promise<ServiceState> {
-    if (name === 'proxy') return this.handOverProxy();
-    await this.stop(name);
-    return this.start(name);
+    if (!this.systemd && this.pidOf(name) && !(await this.canTakeOver(name))) {
+      await this.stop(name);
+      return this.start(name);
+    }
+    return name === 'proxy' ? this.handOverProxy() : this.handOverHub();
+  }
+
+  private async canTakeOver(name: ServiceName): Promise<boolean> {
+    try {
+      const { stdout } = await run(process.execPath, [this.options.bin(), name, '--help'], { env: { ...process.env, PLASMA_PREFIX: this.paths.prefix } });
+      return stdout.includes('--takeover');
+    } catch {
+      return false;
+    }
+  }
+
+  /** A handover the old process reports as failed (it keeps serving, or, for the hub, nothing does). */
+  private handoverFailed(name: ServiceName): never | void {
+    const status = takeHandoverStatus(this.paths.runDir, name);
+    if (status?.state === 'failed') throw new ServiceError(`the ${name} handover failed: ${status.error}; see ${path.join(this.paths.logsDir, `${name}.log`)}:\n${this.logTail(name)}`);
+  }
+
+  /**
+   * A new hub process (app/current) takes the listening socket over once this one has shut down; requests that
+   * arrive meanwhile wait in the socket's backlog. Fails, with the log's end, when no new hub comes up.
+   */
+  async handOverHub(timeoutMs = 60_000): Promise<ServiceState> {
+    if (this.systemd) {
+      await run('systemctl', ['reload', 'plasma-hub']);
+      return this.state('hub');
+    }
+    const old = this.pidOf('hub');
+    if (!old) return this.start('hub');
+    clearHandoverStatus(this.paths.runDir, 'hub');
+    process.kill(old, 'SIGUSR2');
+    let oldGoneAt = 0;
+    const moved = await this.until(async () => {
+      this.handoverFailed('hub');
+      const now = this.pidOf('hub');
+      if (now !== null && now !== old && (await this.healthy('hub'))) return true;
+      if (!isAlive(old)) {
+        oldGoneAt ||= Date.now();
+        // The old hub leaves once its successor is ready, or failed: without a new one soon after, it failed.
+        if (Date.now() - oldGoneAt > 3000) throw new ServiceError(`the hub exited before it was ready; see ${path.join(this.paths.logsDir, 'hub.log')}:\n${this.logTail('hub')}`);
+      }
+      return false;
+    }, timeoutMs);
+    if (!moved) throw new ServiceError(`no new hub answered within ${timeoutMs / 1000} s; see ${path.join(this.paths.logsDir, 'hub.log')}:\n${this.logTail('hub')}`);
+    return this.state('hub');
   }
 
   /**
@@ -153,8 +204,10 @@ export class Services {
     } else {
       const old = this.pidOf('proxy');
       if (!old) return this.start('proxy');
+      clearHandoverStatus(this.paths.runDir, 'proxy');
       process.kill(old, 'SIGUSR2');
       const moved = await this.until(async () => {
+        this.handoverFailed('proxy');
         const now = this.pidOf('proxy');
         return now !== null && now !== old && (await this.healthy('proxy'));
       }, timeoutMs);

@@ -40,9 +40,11 @@ Wants=plasma-proxy.service
 
 [Service]
 Type=notify
-NotifyAccess=main
+NotifyAccess=all
 Environment=PLASMA_PREFIX=${prefix}
 ExecStart=${node} ${bin} hub
+# A new hub (new code) takes the listening socket over once this one has shut down; requests wait, none fail.
+ExecReload=/bin/kill -USR2 $MAINPID
 Restart=always
 RestartSec=1
 # Stop only the hub process: user servers started by the local spawner live in their own process

@@ -6,12 +6,17 @@ import { freeLoopbackPort } from '../../src/spawner/local.ts';
 import { BIN, waitFor } from './stack.ts';
 
 export interface JupyterHubOptions {
-  /** 'self': JupyterHub starts `plasma proxy` itself (ConfigurableHTTPProxy.command); 'external': we run it. */
-  proxy: 'self' | 'external';
+  /**
+   * 'self': JupyterHub starts `plasma proxy` itself (ConfigurableHTTPProxy.command); 'self-chp': it starts
+   * configurable-http-proxy, its default set-up; 'external': we run the proxy.
+   */
+  proxy: 'self' | 'self-chp' | 'external';
   proxyPort: number;
   apiPort: number;
   proxyToken: string;
   password: string;
+  /** Leave user servers running when the hub stops (TLJH's and Plasma's choice); JupyterHub's default stops them. */
+  keepServers?: boolean;
 }
 
 /** The real JupyterHub 3.0 (Debian package), run by /usr/bin/python3 with SimpleLocalProcessSpawner. */
@@ -27,11 +32,11 @@ export class RealJupyterHub {
   get log() { return fs.readFileSync(path.join(this.dir, 'jupyterhub.log'), 'utf8'); }
 
   async start(): Promise<void> {
-    this.hubPort = await freeLoopbackPort();
+    this.hubPort ||= await freeLoopbackPort();
     const o = this.options;
     const proxyLines = o.proxy === 'self'
       ? `c.ConfigurableHTTPProxy.command = [${JSON.stringify(process.execPath)}, ${JSON.stringify(BIN)}, 'proxy']`
-      : 'c.ConfigurableHTTPProxy.should_start = False';
+      : o.proxy === 'self-chp' ? '' : 'c.ConfigurableHTTPProxy.should_start = False';
     fs.writeFileSync(path.join(this.dir, 'jupyterhub_config.py'), `
 c.JupyterHub.bind_url = 'http://127.0.0.1:${o.proxyPort}'
 c.JupyterHub.hub_ip = '127.0.0.1'
@@ -50,10 +55,11 @@ c.Spawner.cmd = ['/usr/bin/jupyterhub-singleuser']
 c.Spawner.args = ['--allow-root']
 c.JupyterHub.services = [{'name': 'pt-admin', 'api_token': '${this.adminToken}'}]
 c.JupyterHub.load_roles = [{'name': 'admin', 'services': ['pt-admin']}]
+c.JupyterHub.cleanup_servers = ${o.keepServers ? 'False' : 'True'}
 `);
     const log = fs.openSync(path.join(this.dir, 'jupyterhub.log'), 'a');
     this.child = spawn('/usr/bin/python3', ['/usr/bin/jupyterhub', '-f', path.join(this.dir, 'jupyterhub_config.py')], {
-      cwd: this.dir, stdio: ['ignore', log, log], env: { ...process.env, CONFIGPROXY_AUTH_TOKEN: o.proxyToken },
+      cwd: this.dir, stdio: ['ignore', log, log], env: { ...process.env, CONFIGPROXY_AUTH_TOKEN: o.proxyToken, NODE_PATH: '/usr/share/nodejs' },
     });
     fs.closeSync(log);
     const child = this.child;
@@ -70,6 +76,17 @@ c.JupyterHub.load_roles = [{'name': 'admin', 'services': ['pt-admin']}]
     });
     const text = await res.text();
     return { status: res.status, json: text ? JSON.parse(text) : null };
+  }
+
+  /** Stops the hub process and starts it again (same database and config): JupyterHub's own restart. */
+  async restart(): Promise<void> {
+    const child = this.child;
+    if (child && child.exitCode === null && !child.signalCode) {
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await gone;
+    }
+    await this.start();
   }
 
   async stop(): Promise<void> {

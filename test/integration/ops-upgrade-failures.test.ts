@@ -66,7 +66,7 @@ describe('plasma upgrade that fails, and plasma rollback', () => {
     trees.push(broken);
     const res = await inst.run(['upgrade', '--from', broken.dir], { installed: true });
     assert.notEqual(res.code, 0, res.out);
-    assert.match(res.err, /the new hub did not start: the hub exited/);
+    assert.match(res.err, /the new hub did not start: the hub handover failed: the new process exited \(1\) before it was ready/);
     assert.match(res.err, /this hub cannot start, on purpose/, 'with the reason from its log');
     assert.match(res.err, new RegExp(`Rolled back to ${oldRelease}`));
     const now = await status();
