@@ -16,7 +16,7 @@ import { buildHubApp } from './app.ts';
 import { ServerManager } from './servers.ts';
 import { HubUsers } from './users.ts';
 import { HubMetrics } from '../metrics/index.ts';
-import { applyLive, diffConfig } from '../config/reload.ts';
+import { reloadConfig } from './reload.ts';
 
 export interface RunningHub {
   url: string;
@@ -108,27 +108,7 @@ export async function startHub(options: {
   culler.start();
   disk.start();
   ctx.culler = culler;
-  ctx.reloadConfig = async () => {
-    const next = loadConfig(paths);
-    const changes = diffConfig(config, next);
-    const banned = new Set(config.auth.banned_users);
-    applyLive(config, next, changes.applied);
-    log.level = config.log_level;
-    culler.start();
-    disk.stop();
-    disk.start();
-    // A ban is at once: sessions and tokens end, and the user's servers stop.
-    const bannedNow = config.auth.banned_users.filter((name) => !banned.has(name));
-    for (const name of bannedNow) {
-      const user = await repo.findUser(name);
-      if (!user) continue;
-      await repo.revokeUser(user.id);
-      for (const s of await repo.serversOf(user.id)) {
-        if (s.status !== 'stopped') await servers.stop(user, s.name, { waitMs: 60_000, reason: 'banned (auth.banned_users)' }).catch(() => undefined);
-      }
-    }
-    return { applied: changes.applied, restart_hub: changes.restart_hub, restart_proxy: changes.restart_proxy, banned_now: bannedNow };
-  };
+  ctx.reloadConfig = () => reloadConfig({ paths, config, log, repo, servers, culler, disk });
 
   const app = await buildHubApp(ctx);
   if (options.inherit) {
