@@ -8,6 +8,9 @@ import type { HubUsers } from '../hub/users.ts';
 import type { Logger } from '../log/index.ts';
 import type { HostSampler, ServerSampler } from '../monitoring/index.ts';
 import type { Spawner } from '../spawner/index.ts';
+import type { HubMetrics } from '../metrics/index.ts';
+import type { DiskUsage } from '../ops/disk-usage.ts';
+import type { IdleCuller } from '../culler/index.ts';
 
 /** Everything request handlers need, wired once by the hub. */
 export interface HubContext {
@@ -24,8 +27,18 @@ export interface HubContext {
   log: Logger;
   /** Monitoring: the host's figures and each running server's recent CPU and memory. */
   monitor: { host: HostSampler; servers: ServerSampler };
-  /** The spawner in use (monitoring reads a server's logs through it). */
+  /** The spawner in use (monitoring and plasma logs read a server's output through it). */
   spawner: Spawner;
+  /** Prometheus metrics (absent in tests that build a bare context). */
+  metrics?: HubMetrics;
+  /** The proxy's own counters (Prometheus text), when the proxy is Plasma's. */
+  proxyMetrics?(): Promise<string>;
+  /** When servers will be culled (set once the culler runs). */
+  culler?: IdleCuller;
+  /** Re-reads config.yaml and applies the live keys (plasma config reload). */
+  reloadConfig?(): Promise<{ applied: string[]; restart_hub: string[]; restart_proxy: string[]; banned_now: string[] }>;
+  /** Home usage and Plasma's own disk limits. */
+  disk: DiskUsage;
   /** Asks the hub to shut down (POST /hub/api/shutdown). */
   shutdown(): void;
 }

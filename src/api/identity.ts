@@ -27,7 +27,7 @@ export async function identityFromToken(ctx: HubContext, secret: string): Promis
   const token = await ctx.repo.findTokenBySecret(secret);
   if (!token) return null;
   const user = await ctx.repo.findUserById(token.user_id);
-  if (!user) return null;
+  if (!user || ctx.hubUsers.isBanned(user.name)) return null;
   const now = Date.now();
   if (!token.last_activity || now - Date.parse(token.last_activity) > ACTIVITY_RESOLUTION_MS) {
     const iso = new Date(now).toISOString();

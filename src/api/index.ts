@@ -10,6 +10,9 @@ import { registerMonitoringRoutes } from './routes/monitoring.ts';
 import { registerServerRoutes } from './routes/servers.ts';
 import { registerTokenRoutes } from './routes/tokens.ts';
 import { registerUserRoutes } from './routes/users.ts';
+import { registerPlasmaUserRoutes } from './routes/plasma-users.ts';
+import { registerCullerRoutes } from './routes/culler.ts';
+import { registerConfigRoutes } from './routes/config.ts';
 
 /** The JupyterHub 3-compatible REST API under <base>hub/api. */
 export async function registerApi(app: FastifyInstance, ctx: HubContext): Promise<void> {
@@ -36,6 +39,9 @@ export async function registerApi(app: FastifyInstance, ctx: HubContext): Promis
     registerGroupRoutes(api, ctx);
     registerMonitoringRoutes(api, ctx);
     registerEnvironmentRoutes(api, ctx);
+    registerPlasmaUserRoutes(api, ctx);
+    registerCullerRoutes(api, ctx);
+    registerConfigRoutes(api, ctx);
   }, { prefix: `${ctx.urls.baseUrl}hub/api` });
 }
 

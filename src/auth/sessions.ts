@@ -48,7 +48,7 @@ export function randomToken(bytes = 32): string {
 
 /** Browser sessions, stored hashed in the database so they survive hub restarts and upgrades. */
 export class SessionStore {
-  constructor(private readonly repo: Repo, private readonly maxAgeDays: number) {}
+  constructor(private readonly repo: Repo, private readonly maxAgeDays: number, private readonly isBanned: (name: string) => boolean = () => false) {}
 
   async create(user: UserRow): Promise<{ cookieValue: string; session: SessionRow }> {
     const cookieValue = randomToken();
@@ -73,7 +73,7 @@ export class SessionStore {
     const session = await this.repo.findSession(cookieValue);
     if (!session) return null;
     const user = await this.repo.findUserById(session.user_id);
-    if (!user || user.cookie_id !== session.cookie_id) return null;
+    if (!user || user.cookie_id !== session.cookie_id || this.isBanned(user.name)) return null;
     const now = Date.now();
     if (now - Date.parse(session.last_seen) > 60_000) await this.repo.touchSession(session.id_hash, new Date(now).toISOString());
     return { session, user };

@@ -3,6 +3,18 @@ export interface AuthenticatedUser {
   name: string;
   /** Groups to mirror into the hub (system groups for PAM); undefined = leave memberships alone. */
   systemGroups?: string[];
+  /** Groups from an identity provider (LDAP, OIDC), already mapped to Plasma group names. */
+  providerGroups?: string[];
+}
+
+/**
+ * The identity provider is misconfigured or unreachable: the user sees a generic message, the log gets this one,
+ * which names the config key. Never carries a password.
+ */
+export class AuthServiceError extends Error {
+  constructor(message: string, readonly key: string) {
+    super(message);
+  }
 }
 
 export interface Authenticator {

@@ -10,9 +10,10 @@ import { claimPidFile, pidFile } from '../system/processes.ts';
 import { notifySystemd } from '../system/systemd.ts';
 import { plasmaBin, successorBin } from './self.ts';
 import { readStdin } from './stdin.ts';
+import { registerUserBatchCommands } from './users.ts';
 
 
-async function withRepo<T>(fn: (repo: Repo, config: PlasmaConfig) => Promise<T>): Promise<T> {
+export async function withRepo<T>(fn: (repo: Repo, config: PlasmaConfig) => Promise<T>): Promise<T> {
   const paths = resolvePaths();
   const config = loadConfig(paths);
   const opened = await openDatabase({ file: paths.database, backupsDir: paths.backupsDir });
@@ -202,20 +203,5 @@ export function registerHubCommands(program: Command): void {
         console.log(`password of ${name} changed; their sessions ended`);
       });
     });
-  users.command('list').action(async () => {
-    await withRepo(async (repo) => {
-      for (const u of await repo.listUsers()) console.log(`${u.name}${u.admin ? '\tadmin' : ''}`);
-    });
-  });
-  users.command('remove')
-    .argument('<name>')
-    .action(async (name: string) => {
-      await withRepo(async (repo) => {
-        const user = (await repo.findUser(name)) ?? fail(`no such user: ${name}`);
-        const active = (await repo.serversOf(user.id)).filter((s) => s.status !== 'stopped');
-        if (active.length) fail(`${name} has running servers; stop them first (DELETE /hub/api/users/${name}/server)`);
-        await repo.deleteUser(user.id);
-        console.log(`removed user ${name} (their files are kept)`);
-      });
-    });
+  registerUserBatchCommands(users, withRepo);
 }

@@ -1,8 +1,10 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 import { ensureSecretFile, loadConfig, resolvePaths, type PlasmaPaths } from '../config/index.ts';
 import { createLogger, type Logger } from '../log/index.ts';
 import { announceReady, handOver, receiveListeners } from '../proxy/handover.ts';
 import { startProxy, type ProxyOptions, type RunningProxy } from '../proxy/index.ts';
+import { AcmeCertificates, challengeAnswer } from '../proxy/acme.ts';
 import { writeHandoverStatus } from '../system/handover.ts';
 import { claimPidFile, pidFile } from '../system/processes.ts';
 import { notifySystemd } from '../system/systemd.ts';
@@ -80,7 +82,7 @@ export function registerProxyCommands(program: Command): void {
       const paths = resolvePaths();
       const config = chpMode && !process.env.PLASMA_PREFIX ? null : loadConfig(paths);
       const level = flags.logLevel ?? config?.log_level ?? 'info';
-      const logger = createLogger('plasma-proxy', level === 'warning' ? 'warn' : level);
+      const logger = createLogger('plasma-proxy', level === 'warning' ? 'warn' : level, config ? path.join(paths.logsDir, 'proxy.log') : undefined);
       const hub = config ? `http://${config.hub.ip === '0.0.0.0' ? '127.0.0.1' : config.hub.ip}:${config.hub.port}` : undefined;
       const options: ProxyOptions = {
         ip: flags.ip ?? config?.proxy.ip ?? '127.0.0.1',
@@ -103,7 +105,14 @@ export function registerProxyCommands(program: Command): void {
       if (command.args.length) logger.warn({ ignored: command.args }, 'ignoring configurable-http-proxy flags plasma proxy does not implement (e.g. --host-routing)');
       if (!options.authToken) logger.warn('CONFIGPROXY_AUTH_TOKEN is not set: the routes API is open to anyone who can reach it');
       if (flags.takeover) options.inherit = await receiveListeners();
+      const acme = config?.https.enabled ? new AcmeCertificates(config.https, paths.stateDir, logger) : null;
+      if (acme) {
+        // https.enabled: certificates from the ACME CA, HTTP-01 answered on the plain-HTTP port (80 by default).
+        await acme.placeholder();
+        Object.assign(options, { sslKey: acme.files.key, sslCert: acme.files.cert, redirectPort: options.redirectPort ?? 80, challenge: (t: string) => challengeAnswer(acme.files, t) });
+      }
       const proxy = await startProxy(options);
+      if (acme) keepRenewing(acme, proxy, logger);
       if (flags.takeover) announceReady();
       const releasePid = config ? claimPidFile(pidFile(paths.runDir, 'proxy')) : () => undefined;
       notifySystemd({ READY: '1', MAINPID: String(process.pid) });
@@ -121,4 +130,19 @@ export function registerProxyCommands(program: Command): void {
       });
       releasePid();
     });
+}
+
+/** Orders a certificate when one is due (at start, then twice a day; ten minutes after a failure). */
+function keepRenewing(acme: AcmeCertificates, proxy: RunningProxy, log: Logger): void {
+  const run = async () => {
+    let next = 12 * 3600_000;
+    try {
+      if (await acme.renewIfDue()) proxy.reloadCertificates();
+    } catch (err) {
+      next = 10 * 60_000;
+      log.error({ err: (err as Error).message }, 'acme: could not get a certificate; trying again in 10 minutes');
+    }
+    setTimeout(run, next).unref();
+  };
+  void run();
 }

@@ -45,7 +45,7 @@ export class ConfigEditor {
 
   addItem(key: string, value: unknown): void {
     const current = this.doc.getIn(keyPath(key));
-    if (current === undefined) this.doc.setIn(keyPath(key), [value]);
+    if (current === undefined) this.doc.setIn(keyPath(key), this.doc.createNode([value]));
     else if (isSeq(current)) current.add(value);
     else throw new ConfigError(`${key} is not a list`);
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { authClassKeys, httpsSchema, metricsSchema, usersSchema } from './schema-class.ts';
 
 // Every key has a default so an empty (or missing) config file is a working setup.
 const port = z.number().int().min(1).max(65535);
@@ -37,12 +38,17 @@ export const hubSchema = z.strictObject({
 });
 
 export const authSchema = z.strictObject({
-  type: z.enum(['native', 'pam', 'dummy']).default('native'),
+  type: z.enum(['native', 'pam', 'dummy', 'ldap', 'oidc']).default('native'),
   admin_users: z.array(z.string()).default([]),
   /** PAM: only members of these UNIX groups may log in (empty = any system user). */
   allowed_groups: z.array(z.string()).default([]),
   /** dummy auth only (development): the shared password; never use in production. */
   dummy_password: z.string().optional(),
+  ...authClassKeys,
+}).superRefine((value, ctx) => {
+  for (const kind of ['ldap', 'oidc'] as const) {
+    if (value.type === kind && !value[kind]) ctx.addIssue({ code: 'custom', path: [kind], message: `auth.type is ${kind}: set auth.${kind} (see the README)` });
+  }
 });
 
 export const spawnerSchema = z.strictObject({
@@ -165,9 +171,18 @@ export const configSchema = z.strictObject({
     enabled: z.boolean().default(true),
     timeout: z.number().int().positive().default(3600),
     every: z.number().int().positive().default(300),
+    /** Stop servers this many seconds after they started, active or not (0 = never). */
+    max_age: z.number().int().min(0).default(0),
+    /** Culled named servers are removed too, not only stopped (jupyterhub-idle-culler's --remove-named-servers). */
+    remove_named_servers: z.boolean().default(false),
+    /** Users are warned this many seconds before an idle stop (0 = no warning). */
+    warning_seconds: z.number().int().min(0).default(300),
   }).prefault({}),
   ui: uiSchema.prefault({}),
   monitoring: monitoringSchema.prefault({}),
+  users: usersSchema.prefault({}),
+  metrics: metricsSchema.prefault({}),
+  https: httpsSchema.prefault({}),
   log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
 });
 

@@ -4,3 +4,4 @@ export { Repo, hashSecret, USER_SORTS, type UserSort, type UserRow, type GroupRo
 export { nowIso, toJupyterTime } from './time.ts';
 export { MIGRATIONS } from './migrations/index.ts';
 export { EnvironmentRepo, type BuildRow, type BuildSummary } from './environments-repo.ts';
+export { UserDiskRepo, type UserDiskRow } from './users-disk-repo.ts';

@@ -93,6 +93,10 @@ export class Repo {
   createGroup(name: string, system = false) {
     return this.db.insertInto('groups').values({ name, system: system ? 1 : 0 }).returningAll().executeTakeFirstOrThrow();
   }
+  /** Marks where a group comes from (schema.ts: groups.system). */
+  async markGroup(id: number, system: number) {
+    await this.db.updateTable('groups').set({ system }).where('id', '=', id).execute();
+  }
   async deleteGroup(id: number) {
     await this.db.deleteFrom('groups').where('id', '=', id).execute();
   }
@@ -254,6 +258,12 @@ export class Repo {
   findSession(cookieValue: string) {
     return this.db.selectFrom('sessions').selectAll().where('id_hash', '=', hashSecret(cookieValue))
       .where('expires_at', '>', nowIso()).executeTakeFirst();
+  }
+  /** Ends every session and user token of a user (a ban); the servers' own tokens go when the servers stop. */
+  async revokeUser(userId: number) {
+    await this.db.deleteFrom('sessions').where('user_id', '=', userId).execute();
+    await this.db.deleteFrom('api_tokens').where('user_id', '=', userId).where('server_id', 'is', null).execute();
+    await this.db.updateTable('users').set({ cookie_id: crypto.randomUUID() }).where('id', '=', userId).execute();
   }
   async deleteSession(idHash: string) {
     await this.db.deleteFrom('sessions').where('id_hash', '=', idHash).execute();

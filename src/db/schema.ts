@@ -19,7 +19,7 @@ export interface UsersTable {
 export interface GroupsTable {
   id: Generated<number>;
   name: string;
-  /** 1 when the group mirrors a UNIX group (kept in sync at PAM login). */
+  /** 1 when the group mirrors a UNIX group (kept in sync at PAM login); 2 when it comes from LDAP or OIDC. */
   system: number;
 }
 
@@ -142,6 +142,23 @@ export interface EnvironmentGroupsTable {
   group_name: string;
 }
 
+export interface UserDiskTable {
+  user_id: number;
+  /** Plasma's own limits in bytes (null: users.disk's defaults apply). */
+  soft_limit: number | null;
+  hard_limit: number | null;
+  /** Home usage in bytes at measured_at (null: not measured yet). */
+  bytes: number | null;
+  measured_at: string | null;
+  home: string | null;
+}
+
+export interface ManagedAccountsTable {
+  kind: 'user' | 'group';
+  name: string;
+  created: string;
+}
+
 export interface Database {
   users: UsersTable;
   groups: GroupsTable;
@@ -153,4 +170,6 @@ export interface Database {
   sessions: SessionsTable;
   builds: BuildsTable;
   environment_groups: EnvironmentGroupsTable;
+  user_disk: UserDiskTable;
+  managed_accounts: ManagedAccountsTable;
 }

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { registerApi } from '../api/index.ts';
+import { registerMetricsRoute } from '../api/routes/metrics.ts';
 import type { HubContext } from '../api/context.ts';
 import { JUPYTERHUB_VERSION } from '../api/http.ts';
 import { redactUrl } from '../log/index.ts';
@@ -36,10 +37,12 @@ export async function buildHubApp(ctx: HubContext): Promise<FastifyInstance> {
     return payload;
   });
   app.addHook('onResponse', async (req, reply) => {
+    ctx.metrics?.request(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     ctx.log.debug({ method: req.method, url: redactUrl(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
 
   await registerApi(app, ctx);
+  registerMetricsRoute(app, ctx);
   registerOAuthRoutes(app, ctx);
   registerPageRoutes(app, ctx);
 

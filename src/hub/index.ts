@@ -1,10 +1,12 @@
 import fs from 'node:fs';
 import type net from 'node:net';
+import path from 'node:path';
 import { listenOn, type ListeningHandle } from '../system/handover.ts';
 import { createAuthenticator } from '../auth/index.ts';
 import { LoginThrottle, SessionStore } from '../auth/sessions.ts';
 import { ensureSecretFile, loadConfig, resolvePaths, type PlasmaConfig, type PlasmaPaths } from '../config/index.ts';
-import { openDatabase, Repo } from '../db/index.ts';
+import { openDatabase, Repo, UserDiskRepo } from '../db/index.ts';
+import { DiskUsage } from '../ops/disk-usage.ts';
 import { createLogger, type Logger } from '../log/index.ts';
 import { ChpApiClient } from '../proxy/client.ts';
 import { createSpawner } from '../spawner/index.ts';
@@ -15,6 +17,8 @@ import type { HubContext } from '../api/context.ts';
 import { buildHubApp } from './app.ts';
 import { ServerManager } from './servers.ts';
 import { HubUsers } from './users.ts';
+import { HubMetrics } from '../metrics/index.ts';
+import { reloadConfig } from './reload.ts';
 
 export interface RunningHub {
   url: string;
@@ -41,7 +45,7 @@ export async function startHub(options: {
 } = {}): Promise<RunningHub> {
   const paths = options.paths ?? resolvePaths();
   const config = options.config ?? loadConfig(paths);
-  const log = options.logger ?? createLogger('plasma-hub', config.log_level);
+  const log = options.logger ?? createLogger('plasma-hub', config.log_level, path.join(paths.logsDir, 'hub.log'));
   for (const dir of [paths.stateDir, paths.logsDir, paths.runDir]) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
 
   const opened = await openDatabase({ file: paths.database, backupsDir: paths.backupsDir });
@@ -52,18 +56,28 @@ export async function startHub(options: {
   const hubTarget = `http://${hubHost}:${config.hub.port}`;
   const connect = (config.hub.connect_url ?? hubTarget).replace(/\/$/, '');
   const urls = { baseUrl: config.hub.base_url, hubTarget, apiUrl: `${connect}${config.hub.base_url}hub/api` };
-  const proxy = new ChpApiClient(`http://${loopbackFor(config.proxy.api_ip)}:${config.proxy.api_port}`, proxyToken(config, paths));
+  const proxyApi = `http://${loopbackFor(config.proxy.api_ip)}:${config.proxy.api_port}`;
+  const proxy = new ChpApiClient(proxyApi, proxyToken(config, paths));
+  const proxyMetrics = async () => {
+    if (config.proxy.type !== 'plasma') return '';
+    const res = await fetch(`${proxyApi}/metrics`, { headers: { Authorization: `token ${proxyToken(config, paths)}` }, signal: AbortSignal.timeout(5000) });
+    return res.ok ? res.text() : '';
+  };
   const spawner = await createSpawner(config, paths, log, connect);
-  const hubUsers = new HubUsers(repo, config.auth, config.environments);
+  const hubUsers = new HubUsers(repo, config.auth, config.environments, config.users);
+  const metrics = new HubMetrics();
+  const disk = new DiskUsage(repo, new UserDiskRepo(opened.db), config.users, log);
   const environments = new EnvironmentService(repo, config, paths, log);
   const servers = new ServerManager(repo, spawner, proxy, config, urls, log, {
     // Every start, from the API, the form or for a named server, is checked here against fresh groups.
     resolve: async (user, userOptions) => {
+      await disk.checkStart(user);
       const groups = await hubUsers.currentGroups(user);
       const actor = { name: user.name, admin: !!user.admin, builder: hubUsers.isBuilder(groups) };
       return environments.resolveForSpawn(actor, userOptions, groups, spawner.kind !== 'local');
     },
   });
+  servers.observer = metrics;
   await hubUsers.applyAdminUsers();
 
   const monitor = {
@@ -76,9 +90,9 @@ export async function startHub(options: {
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
   const ctx: HubContext = {
-    repo, config, paths, servers, hubUsers, environments, urls, log, monitor, spawner,
+    repo, config, paths, servers, hubUsers, environments, urls, log, monitor, spawner, metrics, disk, proxyMetrics,
     authenticator: createAuthenticator(config.auth, repo),
-    sessions: new SessionStore(repo, config.hub.cookie_max_age_days),
+    sessions: new SessionStore(repo, config.hub.cookie_max_age_days, (name) => hubUsers.isBanned(name)),
     throttle: new LoginThrottle(config.hub.login_throttle.max_failures, config.hub.login_throttle.window_seconds),
     shutdown: () => void close(),
   };
@@ -95,13 +109,16 @@ export async function startHub(options: {
   await environments.start();
   const culler = new IdleCuller(repo, {
     refreshActivity: () => servers.checkRoutes(),
-    stopServer: async (userId, serverName) => {
+    stopServer: async (userId, serverName, reason, remove) => {
       const user = await repo.findUserById(userId);
-      if (user) await servers.stop(user, serverName, { waitMs: 60_000 });
+      if (user) await servers.stop(user, serverName, { waitMs: 60_000, reason, remove });
     },
   }, config.culler, log);
   culler.start();
   if (config.monitoring.enabled) monitor.servers.start();
+  disk.start();
+  ctx.culler = culler;
+  ctx.reloadConfig = () => reloadConfig({ paths, config, log, repo, servers, culler, disk });
 
   const app = await buildHubApp(ctx);
   if (options.inherit) {
@@ -117,6 +134,7 @@ export async function startHub(options: {
     closing ??= (async () => {
       culler.stop();
       monitor.servers.stop();
+      disk.stop();
       await servers.close();
       await environments.close();
       // In-flight requests get a moment; event streams (progress, build logs) do not hold the shutdown.

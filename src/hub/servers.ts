@@ -45,6 +45,12 @@ function quoteAll(text: string): string {
   return encodeURIComponent(text).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
 }
 
+/** Told of every spawn's outcome and every stop (metrics). */
+export interface ServerObserver {
+  spawned(status: 'success' | 'failure', seconds: number): void;
+  stopped(reason: string): void;
+}
+
 export class ServerError extends Error {
   constructor(message: string, readonly status: number) {
     super(message);
@@ -61,6 +67,7 @@ export class ServerManager {
   private readonly lastOutcome = new Map<number, ServerEvent>();
   private timers: NodeJS.Timeout[] = [];
   private routesBusy: Promise<void> = Promise.resolve();
+  observer: ServerObserver | null = null;
 
   constructor(
     private readonly repo: Repo,
@@ -127,7 +134,7 @@ export class ServerManager {
    * Stops a server; resolves 'stopped' when done within `waitMs`, else 'pending'. A pending spawn is cancelled
    * (JupyterHub 3 answers 400 there; a Cancel button needs this).
    */
-  async stop(user: UserRow, serverName: string, options: { remove?: boolean; waitMs?: number } = {}): Promise<'stopped' | 'pending'> {
+  async stop(user: UserRow, serverName: string, options: { remove?: boolean; waitMs?: number; reason?: string } = {}): Promise<'stopped' | 'pending'> {
     const server = await this.repo.findServer(user.id, serverName);
     if (!server) return 'stopped';
     const pending = this.pendingOf(server.id);
@@ -143,7 +150,7 @@ export class ServerManager {
       return 'stopped';
     }
     const op = this.beginOp(server.id, 'stop', async () => {
-      await this.runStop(user, server, 'stopped on request');
+      await this.runStop(user, server, options.reason ?? 'stopped on request');
       if (options.remove && serverName) await this.repo.deleteServer(server.id);
     });
     const outcome = await Promise.race([op.done.then(() => 'stopped' as const), delay(options.waitMs ?? 10_000).then(() => 'pending' as const)]);
@@ -202,6 +209,7 @@ export class ServerManager {
     const serverId = server.id;
     const prefix = server.base_url;
     const clientId = this.clientIdFor(user.name, server.name);
+    const began = Date.now();
     let state: SpawnerState | null = null;
     this.lastOutcome.delete(serverId);
     await this.repo.updateServer(serverId, {
@@ -253,6 +261,7 @@ export class ServerManager {
       const now = nowIso();
       await this.repo.updateServer(serverId, { status: 'running', started: now, last_activity: now });
       await this.repo.bumpUserActivity(user.id, now);
+      this.observer?.spawned('success', (Date.now() - began) / 1000);
       const ready = this.readyEvent(prefix);
       this.lastOutcome.set(serverId, ready);
       this.emit(serverId, ready);
@@ -264,6 +273,7 @@ export class ServerManager {
       await this.cleanup(server, state, clientId, message).catch((e) => this.log.error({ err: e }, 'cleanup after failed spawn'));
       const failed: ServerEvent & { status: number } = { progress: 100, failed: true, message: `Spawn failed: ${message}`, status };
       this.lastOutcome.set(serverId, failed);
+      this.observer?.spawned('failure', (Date.now() - began) / 1000);
       this.emit(serverId, failed);
     }
   }
@@ -318,6 +328,7 @@ export class ServerManager {
     await this.proxy.deleteRoute(server.base_url).catch((err) => this.log.warn({ err: err.message }, 'could not delete route'));
     await this.cleanup(server, parseJson(server.spawner_state), this.clientIdFor(user.name, server.name), null);
     this.log.info({ user: user.name, server: server.name, reason }, 'server stopped');
+    this.observer?.stopped(reason.startsWith('culled') ? 'culled' : reason.startsWith('banned') ? 'banned' : 'request');
   }
 
   /** Stops what the spawner may have started and forgets the server's credentials. */

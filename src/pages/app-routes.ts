@@ -36,6 +36,12 @@ export function registerAppRoutes(app: FastifyInstance, ctx: HubContext, shell: 
 
   registerSpawnForm(app, ctx, current);
 
+  // tljh-plasma's and older links to the framed server: the app's frame (with the culler's warning above it).
+  app.get<{ Params: { name: string; server?: string } }>(`${hub}frame/:name/:server?`, async (req, reply) => {
+    const { name, server } = req.params;
+    return reply.redirect(`${hub}open/${encodeURIComponent(name)}${server ? `/${encodeURIComponent(server)}` : ''}`, 302);
+  });
+
   // A stopped server's URL lands here through the proxy's '/' route (JupyterHub's UserUrlHandler).
   app.get(`${hub}user/*`, async (req, reply) => {
     const rest = (req.params as { '*': string })['*'];

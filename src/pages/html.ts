@@ -24,6 +24,7 @@ button{font:inherit;cursor:pointer;border-radius:8px}
 form button[type=submit]{padding:.6rem 1.2rem;background:var(--primary);color:var(--on-primary);border:0;font-weight:600}
 .primary{width:100%;margin-top:1.5rem;padding:.7rem 1rem;background:var(--primary);color:var(--on-primary);border:0;font-weight:600}
 .primary:disabled{opacity:.55;cursor:not-allowed}
+a.primary{display:block;box-sizing:border-box;text-align:center;text-decoration:none;border-radius:8px}
 .ghost{display:flex;align-items:center;padding:0 .7rem;background:transparent;color:var(--primary);border:1px solid var(--line)}.ghost[aria-pressed=true]{background:color-mix(in srgb,var(--primary) 15%,transparent)}
 :focus-visible{outline:3px solid var(--focus);outline-offset:2px}
 .error{color:var(--error)}.help{margin:.3rem 0 0;font-size:.9rem}

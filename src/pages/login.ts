@@ -9,6 +9,8 @@ export interface LoginView {
   /** Seconds the throttle makes this user wait; the page counts down and keeps the button off meanwhile. */
   retryAfter?: number;
   announcement?: string;
+  /** With an OpenID Connect provider: one button to it instead of the form (no password is typed into Plasma). */
+  provider?: { href: string; buttonText: string };
 }
 
 const s = strings.login;
@@ -45,7 +47,7 @@ export function loginPage(v: LoginView): string {
   return `${head(s.title, v.baseUrl)}<body><main>
 <a class="brand" href="${hub}home"><img src="${hub}logo" alt="" width="36" height="36">${strings.app.name}</a>
 <h1>${s.title}</h1>${banner}${alert}
-<form method="post" action="${hub}login?next=${escapeHtml(encodeURIComponent(v.next))}" id="login" ${dataAttrs}>
+${v.provider ? `<p><a class="primary" id="oidc-login" href="${escapeHtml(v.provider.href)}">${escapeHtml(v.provider.buttonText)}</a></p></main></body></html>` : `<form method="post" action="${hub}login?next=${escapeHtml(encodeURIComponent(v.next))}" id="login" ${dataAttrs}>
 <input type="hidden" name="_xsrf" value="${escapeHtml(v.xsrf)}">
 <label for="username">${s.username}</label>
 <input type="text" id="username" name="username" value="${escapeHtml(v.username ?? '')}" autocomplete="username" autocapitalize="none" spellcheck="false" required${v.username ? '' : ' autofocus'} aria-describedby="username-error">
@@ -55,5 +57,5 @@ export function loginPage(v: LoginView): string {
 <button type="button" class="ghost" id="toggle" aria-controls="password" aria-pressed="false" aria-label="${s.show}" title="${s.show}" hidden>${EYE}</button></div>
 <p class="help error" id="password-error" hidden></p>
 <button type="submit" class="primary" id="submit">${s.submit}</button>
-</form></main><script>${SCRIPT}</script></body></html>`;
+</form></main><script>${SCRIPT}</script></body></html>`}`;
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   LOGIN_COOKIE, LOGIN_XSRF_COOKIE, parseCookies, randomToken, serializeCookie, SESSION_ID_COOKIE,
 } from '../auth/sessions.ts';
-import { usernameProblem } from '../auth/index.ts';
+import { AuthServiceError, OidcAuthenticator, usernameProblem, type AuthenticatedUser } from '../auth/index.ts';
 import { nowIso, type SessionRow, type UserRow } from '../db/index.ts';
 import type { HubContext } from '../api/context.ts';
 import { registerAppRoutes } from './app-routes.ts';
@@ -12,6 +12,7 @@ import { sendPage } from './compress.ts';
 import { escapeHtml, page, strings } from './html.ts';
 import { loginPage } from './login.ts';
 import { registerLogoRoutes } from './logo.ts';
+import { oidcLoginPage, registerOidcRoutes } from './oidc-login.ts';
 import { SpaShell, UI_DIR } from './spa.ts';
 import { registerStaticAssets } from './static.ts';
 
@@ -37,6 +38,7 @@ export function registerPageRoutes(app: FastifyInstance, ctx: HubContext): void 
   app.get(`${hub}login`, async (req, reply) => {
     const next = safeNext((req.query as Record<string, string>).next, `${hub}home`);
     if (await current(req)) return reply.redirect(next, 302);
+    if (ctx.authenticator instanceof OidcAuthenticator) return oidcLoginPage(reply, ctx, ctx.authenticator, next);
     return renderLogin(reply, req, next);
   });
 
@@ -54,15 +56,35 @@ export function registerPageRoutes(app: FastifyInstance, ctx: HubContext): void 
       return renderLogin(reply, req, next, s.throttled(wait), 429, username, wait);
     }
     const problem = usernameProblem(username);
-    const authed = problem || !password ? null : await ctx.authenticator.authenticate(username, password);
+    let authed: AuthenticatedUser | null;
+    try {
+      authed = problem || !password ? null : await ctx.authenticator.authenticate(username, password);
+    } catch (err) {
+      if (!(err instanceof AuthServiceError)) throw err;
+      ctx.log.error({ key: err.key, err: err.message }, 'the identity provider failed');
+      ctx.metrics?.login(ctx.authenticator.kind, 'error');
+      return renderLogin(reply, req, next, s.serviceDown, 503, username);
+    }
     if (!authed) {
+      ctx.metrics?.login(ctx.authenticator.kind, 'failure');
       ctx.throttle.fail(username, address);
       ctx.log.info({ user: username.slice(0, 64), address }, 'failed login');
       return renderLogin(reply, req, next, s.invalid, 403, username);
     }
     ctx.throttle.succeed(username, address);
-    const user = await ctx.hubUsers.ensure(authed.name, authed.systemGroups);
-    if (!user) return renderLogin(reply, req, next, s.notAllowed, 403, username);
+    let user: UserRow | null;
+    try {
+      user = await ctx.hubUsers.ensure(authed.name, authed.systemGroups, authed.providerGroups);
+    } catch (err) {
+      ctx.log.error({ user: authed.name, err: (err as Error).message }, 'could not set up the account of a new user');
+      return renderLogin(reply, req, next, s.setupFailed, 500, username);
+    }
+    if (!user) return renderLogin(reply, req, next, ctx.hubUsers.loginRefusal(authed.name) ?? s.notAllowed, 403, username);
+    return signIn(req, reply, user, next);
+  });
+
+  /** A user who proved who they are gets a session (form logins and the OIDC callback alike). */
+  async function signIn(req: FastifyRequest, reply: FastifyReply, user: UserRow, next: string) {
     await ctx.repo.updateUser(user.id, { last_login: nowIso() });
     const { cookieValue, session } = await ctx.sessions.create(user);
     const secure = isSecure(req);
@@ -71,9 +93,11 @@ export function registerPageRoutes(app: FastifyInstance, ctx: HubContext): void 
       serializeCookie(SESSION_ID_COOKIE, session.session_id, { path: base, secure }),
       serializeCookie(LOGIN_XSRF_COOKIE, '', { path: hub, maxAgeSeconds: 0, secure }),
     ]);
-    ctx.log.info({ user: user.name }, 'login');
+    ctx.log.info({ user: user.name, authenticator: ctx.authenticator.kind }, 'login');
+    ctx.metrics?.login(ctx.authenticator.kind, 'success');
     return reply.redirect(next, 302);
-  });
+  }
+  registerOidcRoutes(app, ctx, signIn);
 
   const logout = async (req: FastifyRequest, reply: FastifyReply) => {
     const resolved = await current(req);

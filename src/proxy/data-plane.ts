@@ -3,6 +3,7 @@ import net from 'node:net';
 import type { Logger } from '../log/index.ts';
 import { closingAnswer, ConnectionSweep, malformedRequestStatus } from './connections.ts';
 import { Http1Parser, type MessageHead } from './http1.ts';
+import { ProxyCounters } from './counters.ts';
 import type { Route, RouteTable } from './route-table.ts';
 import { connectTo, UpstreamPool, type UpstreamConnection, type UpstreamListener } from './upstream-pool.ts';
 
@@ -29,6 +30,8 @@ export interface DataPlaneOptions {
   clientTimeoutMs: number;
   /** Called on every request and websocket (for the idle collector). */
   onTraffic?(): void;
+  /** Request, answer and byte counters (GET /metrics on the routes API). */
+  counters?: ProxyCounters;
 }
 
 /** One request and its response on a client connection. */
@@ -73,8 +76,10 @@ export class DataPlane {
   private readonly customHeaderNames: Set<string>;
   private readonly customHeaderText: string;
   private readonly connections: ConnectionSweep<ClientConnection>;
+  readonly counters: ProxyCounters;
 
   constructor(readonly options: DataPlaneOptions) {
+    this.counters = options.counters ?? new ProxyCounters();
     this.customHeaderNames = new Set((options.customHeaders ?? []).map(([name]) => name.toLowerCase()));
     this.customHeaderText = (options.customHeaders ?? []).map(([name, value]) => `${name}: ${value}\r\n`).join('');
     this.pool = new UpstreamPool({ keepAliveMs: 30_000, maxIdlePerOrigin: 512 });
@@ -199,7 +204,10 @@ export class DataPlane {
   /** Websockets: the upgrade request is replayed to the backend and both sockets are piped, byte for byte. */
   upgrade(head: MessageHead, socket: net.Socket, rest: Buffer): void {
     this.options.onTraffic?.();
+    const counters = this.counters;
+    counters.requests++;
     const refuse = (code: number) => {
+      counters.answered(code);
       if (socket.writable) socket.end(closingAnswer(code));
       else socket.destroy();
     };
@@ -219,8 +227,11 @@ export class DataPlane {
       if (rest.length) backend.write(rest);
       socket.setTimeout(0);
       // Messages from the client are use of the server, and traffic for the idle collector.
-      forward(socket, backend, () => { this.options.table.touch(route); this.options.onTraffic?.(); });
-      forward(backend, socket);
+      counters.answered(101);
+      counters.websocketsOpened++;
+      counters.websocketsOpen++;
+      forward(socket, backend, (n) => { this.options.table.touch(route); this.options.onTraffic?.(); counters.bytesReceived += n; });
+      forward(backend, socket, (n) => { counters.bytesSent += n; });
       socket.resume();
     });
     backend.on('error', (err) => {
@@ -228,7 +239,12 @@ export class DataPlane {
       if (!connected) refuse(503);
       else socket.destroy();
     });
-    backend.on('close', () => { if (connected) socket.destroy(); });
+    backend.on('close', () => {
+      if (!connected) return;
+      connected = false;
+      counters.websocketsOpen--;
+      socket.destroy();
+    });
     socket.on('close', () => backend.destroy());
   }
 }
@@ -237,9 +253,9 @@ export class DataPlane {
  * Moves bytes one way between two sockets, pausing the reader while the writer is full. (Cheaper per chunk than
  * stream.pipe, and one listener does the activity bookkeeping too.)
  */
-function forward(from: net.Socket, to: net.Socket, onChunk?: () => void): void {
+function forward(from: net.Socket, to: net.Socket, onChunk: (bytes: number) => void): void {
   from.on('data', (chunk: Buffer) => {
-    onChunk?.();
+    onChunk(chunk.length);
     if (!to.write(chunk)) from.pause();
   });
   to.on('drain', () => from.resume());
@@ -279,6 +295,7 @@ class ClientConnection {
   constructor(readonly plane: DataPlane, readonly socket: net.Socket) {
     const options = plane.options;
     this.deadline = Date.now() + options.headersTimeoutMs;
+    plane.counters.connectionsOpened++;
     socket.setNoDelay(true);
     if (options.clientTimeoutMs) socket.setTimeout(options.clientTimeoutMs, () => socket.destroy());
     this.parser = new Http1Parser('request', {
@@ -293,6 +310,7 @@ class ClientConnection {
   }
 
   private onData = (data: Buffer): void => {
+    this.plane.counters.bytesReceived += data.length;
     this.inData = true;
     const result = this.parser.execute(data);
     this.inData = false;
@@ -346,6 +364,7 @@ class ClientConnection {
     const plane = this.plane;
     this.active = ex;
     plane.options.onTraffic?.();
+    plane.counters.requests++;
     const { head } = ex;
     // Answered here, as node:http does, so the client sends its body while the backend is being reached.
     if (ex.expectContinue) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
@@ -409,6 +428,8 @@ class ClientConnection {
   private respondLocal(ex: Exchange, code: number, headerText: string, body: Buffer): void {
     if (this.closed || ex.response !== 'none') return;
     ex.response = 'done';
+    this.plane.counters.answered(code);
+    this.plane.counters.bytesSent += body.length;
     const close = ex.closeAfter ? 'Connection: close\r\n' : ex.head.versionMinor === 0 ? 'Connection: keep-alive\r\n' : '';
     this.socket.cork();
     this.socket.write(`HTTP/1.1 ${code} ${reason(code)}\r\n${headerText}Content-Length: ${body.length}\r\n${close}\r\n`, 'latin1');
@@ -483,6 +504,7 @@ class ResponseRelay implements UpstreamListener {
     }
     ex.response = 'started';
     ex.status = head.status;
+    this.owner.plane.counters.answered(head.status);
     let text = `HTTP/1.1 ${head.status} ${head.statusMessage}\r\n`;
     let hasLength = false;
     const headers = head.headers;
@@ -511,6 +533,7 @@ class ResponseRelay implements UpstreamListener {
   }
 
   onBody(chunk: Buffer): void {
+    this.owner.plane.counters.bytesSent += chunk.length;
     const client = this.clientSocket;
     if (!writeFramed(client, chunk, this.ex.chunkedDown) && !this.waitingForDrain) {
       // A slow client: stop reading the backend until it catches up.

@@ -24,6 +24,8 @@ export interface ProxyOptions {
   sslCert?: string;
   /** With TLS: a plain-HTTP port that redirects to HTTPS. */
   redirectPort?: number;
+  /** ACME HTTP-01: the answer for a token, served on the plain-HTTP port at /.well-known/acme-challenge/<token>. */
+  challenge?(token: string): string | null;
   /** Where routes persist across restarts; none = memory only. */
   routesFile?: string;
   /** Idle timeout of client connections (ms). */
@@ -105,7 +107,10 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     : net.createServer(plane.serve);
 
   // The routes API on its own lean HTTP/1.1 server (routes-api.ts): the hub adds thousands of routes at a time.
-  const api = createRoutesApiServer({ table, token: options.authToken, log, onChange: () => store?.changed(), onRequest: collector.busy, headersTimeoutMs: 10_000 });
+  const api = createRoutesApiServer({
+    table, token: options.authToken, log, onChange: () => store?.changed(), onRequest: collector.busy, headersTimeoutMs: 10_000,
+    metrics: () => plane.counters.text(table.size),
+  });
 
   let redirect: http.Server | undefined;
   const port = await listen(pub, options.port, options.ip, options.inherit?.public);
@@ -113,6 +118,12 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   let redirectPort: number | undefined;
   if (tlsOn && options.redirectPort !== undefined) {
     redirect = http.createServer((req, res) => {
+      const challenge = /^\/\.well-known\/acme-challenge\/([^/?#]+)$/.exec(req.url ?? '');
+      if (challenge && options.challenge) {
+        const answer = options.challenge(challenge[1]);
+        res.writeHead(answer === null ? 404 : 200, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(answer ?? '') });
+        return void res.end(answer ?? '');
+      }
       const host = (req.headers.host ?? options.ip).replace(/:\d+$/, '');
       const location = `https://${host}${port === 443 ? '' : `:${port}`}${req.url ?? '/'}`;
       res.writeHead(301, { Location: location, 'Content-Length': 0 });

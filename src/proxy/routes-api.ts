@@ -18,6 +18,8 @@ export interface RoutesApiOptions {
   onChange(): void;
   /** Called on every authorized request (the idle collector counts it as traffic). */
   onRequest?(): void;
+  /** GET /metrics: the proxy's counters in Prometheus' text format. */
+  metrics?(): string;
 }
 
 /** An answer of the API, independent of the HTTP server that carries it. */
@@ -25,6 +27,8 @@ export interface ApiReply {
   status: number;
   /** JSON text or bytes; none for an empty body. */
   body?: string | Buffer;
+  /** Default application/json. */
+  contentType?: string;
 }
 
 const reply = (status: number, error?: string): ApiReply => (error === undefined ? { status } : { status, body: JSON.stringify({ error }) });
@@ -76,6 +80,9 @@ export class RoutesApi {
       // Split by hand, as CHP does: no dot-segment resolution, and cheaper than a URL object per call.
       const q = url.indexOf('?');
       const pathname = q < 0 ? url : url.slice(0, q);
+      if (pathname === '/metrics' && method === 'GET' && this.options.metrics) {
+        return { status: 200, body: this.options.metrics(), contentType: 'text/plain; version=0.0.4; charset=utf-8' };
+      }
       if (pathname !== '/api/routes' && !pathname.startsWith('/api/routes/')) return NOT_FOUND_PATH;
       let routePath = pathname.slice('/api/routes'.length);
       try {
@@ -269,7 +276,7 @@ class ApiConnection {
     let head = `HTTP/1.1 ${r.status} ${STATUS_CODES[r.status]}\r\n`;
     if (r.status === 405) head += `Allow: ${ALLOWED}\r\n`;
     const body = r.body;
-    if (body !== undefined) head += 'Content-Type: application/json\r\n';
+    if (body !== undefined) head += `Content-Type: ${r.contentType ?? 'application/json'}\r\n`;
     const length = body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length;
     head += `Content-Length: ${length}\r\nDate: ${httpDate()}\r\n${this.keepAlive ? this.keepAliveHeader : 'Connection: close\r\n\r\n'}`;
     let flushed: boolean;

@@ -4,9 +4,10 @@ import net from 'node:net';
 import path from 'node:path';
 import type { PlasmaConfig } from '../config/index.ts';
 import type { Logger } from '../log/index.ts';
+import { tailFile } from '../log/tail.ts';
 import { lookupUser } from '../system/users.ts';
-import { SpawnError, type ManagedServer, type PollResult, type ServerUsage, type SpawnContext, type Spawner, type SpawnerState, type StartedServer } from './types.ts';
-import { processGroupUsage, tailFile } from './proc.ts';
+import { SpawnError, type LogOptions, type ManagedServer, type PollResult, type ServerUsage, type SpawnContext, type Spawner, type SpawnerState, type StartedServer } from './types.ts';
+import { processGroupUsage } from './proc.ts';
 
 interface LocalState extends SpawnerState {
   pid: number;
@@ -183,6 +184,13 @@ export class LocalProcessSpawner implements Spawner {
     if (s.runFile) fs.rmSync(s.runFile, { force: true });
   }
 
+  async *streamLogs(state: SpawnerState, options: LogOptions): AsyncGenerator<string> {
+    const runFile = (state as Partial<LocalState>).runFile;
+    if (typeof runFile !== 'string' || path.dirname(runFile) !== this.serversDir) return;
+    const logFile = this.logFileFor(runFile);
+    if (fs.existsSync(logFile)) yield* tailFile(logFile, options);
+  }
+
   async listManaged(): Promise<ManagedServer[]> {
     let files: string[];
     try {
@@ -207,10 +215,5 @@ export class LocalProcessSpawner implements Spawner {
     const s = state as Partial<LocalState>;
     if (!this.alive(state)) return null;
     return processGroupUsage(s.pid!);
-  }
-
-  async logs(state: SpawnerState, lines: number): Promise<string> {
-    const s = state as Partial<LocalState>;
-    return s.runFile ? tailFile(this.logFileFor(s.runFile), lines) : '';
   }
 }

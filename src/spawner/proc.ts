@@ -32,25 +32,3 @@ export function processGroupUsage(pgid: number): ServerUsage | null {
   }
   return found ? { cpuSeconds: ticks / TICKS_PER_SECOND, memoryBytes: pages * PAGE_BYTES } : null;
 }
-
-/** The last `lines` lines of a text file, reading at most its last 256 KiB. */
-export function tailFile(file: string, lines: number): string {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch {
-    return '';
-  }
-  try {
-    const size = fs.fstatSync(fd).size;
-    const length = Math.min(size, 256 * 1024);
-    const buffer = Buffer.alloc(length);
-    fs.readSync(fd, buffer, 0, length, size - length);
-    const text = buffer.toString('utf8');
-    const all = text.split('\n');
-    if (all.at(-1) === '') all.pop();
-    return all.slice(-lines).join('\n') + (all.length ? '\n' : '');
-  } finally {
-    fs.closeSync(fd);
-  }
-}

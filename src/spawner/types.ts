@@ -90,8 +90,14 @@ export interface Spawner {
   listManaged(): Promise<ManagedServer[]>;
   /** Current use of a running server (monitoring), or null when it cannot be read. */
   usage?(state: SpawnerState): Promise<ServerUsage | null>;
-  /** The last `lines` lines of the server's output (monitoring). */
-  logs?(state: SpawnerState, lines: number): Promise<string>;
+  /** The server's output: its last `lines` lines, then (with `follow`) what it writes next, until `signal` aborts. */
+  streamLogs?(state: SpawnerState, options: LogOptions): AsyncIterable<string>;
+}
+
+export interface LogOptions {
+  lines: number;
+  follow: boolean;
+  signal?: AbortSignal;
 }
 
 /**

@@ -18,7 +18,8 @@ export class Browser {
   private readonly cookies = new Map<string, { name: string; value: string; path: string }>();
   readonly visited: Array<{ url: string; status: number }> = [];
 
-  constructor(readonly origin: string) {}
+  /** `fetcher` replaces fetch, e.g. to trust a test CA (Node 20's fetch takes none). */
+  constructor(readonly origin: string, private readonly fetcher: (url: URL, init: RequestInit) => Promise<Response> = fetch) {}
 
   private cookieHeader(pathname: string): string {
     return [...this.cookies.values()].filter((c) => pathname.startsWith(c.path)).map((c) => `${c.name}=${c.value}`).join('; ');
@@ -57,7 +58,7 @@ export class Browser {
       const cookie = this.cookieHeader(target.pathname);
       if (cookie) headers.Cookie = cookie;
       if (body) headers['Content-Type'] = 'application/x-www-form-urlencoded';
-      const res = await fetch(target, { method, headers, body, redirect: 'manual', signal: AbortSignal.timeout(60_000) });
+      const res = await this.fetcher(target, { method, headers, body, redirect: 'manual', signal: AbortSignal.timeout(60_000) });
       this.store(res, target.pathname);
       this.visited.push({ url: target.pathname + target.search, status: res.status });
       const location = res.headers.get('location');

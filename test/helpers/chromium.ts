@@ -56,10 +56,13 @@ export function printScreenshots(): void {
 }
 
 /** Serious and critical accessibility violations axe-core finds on the page as it is now. */
-export async function seriousViolations(page: Page): Promise<string[]> {
+/** `exclude`: a part of the page that is not Plasma's (the Jupyter server in the frame). */
+export async function seriousViolations(page: Page, exclude?: string): Promise<string[]> {
   // Fades and slides first: a half-faded tooltip or dialog is not what anyone reads.
   await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished.catch(() => undefined))));
-  const result = await new AxeBuilder({ page }).analyze();
+  const builder = new AxeBuilder({ page });
+  if (exclude) builder.exclude(exclude);
+  const result = await builder.analyze();
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
+import { fetchTrusting } from '../../src/auth/https-fetch.ts';
 import { freeLoopbackPort } from '../../src/spawner/local.ts';
 import { stopChild } from './processes.ts';
 
@@ -18,6 +19,8 @@ export interface StackOptions {
   /** Merged over the generated config (ports, prefix). */
   config?: Record<string, any>;
   adminUser?: string;
+  /** The proxy serves HTTPS: the public URL is https://<host>:<port>, reached trusting `ca` (PEM). */
+  tls?: { host: string; ca: () => Buffer };
 }
 
 /** A Plasma installation in a temp prefix: proxy and hub as separate processes, as in production. */
@@ -39,12 +42,18 @@ export class Stack {
     this.proxyKind = options.proxy ?? (process.env.PLASMA_TEST_PROXY as ProxyKind) ?? 'plasma';
   }
 
-  get publicUrl() { return `http://127.0.0.1:${this.proxyPort}`; }
+  get publicUrl() { return this.options.tls ? `https://${this.options.tls.host}:${this.proxyPort}` : `http://127.0.0.1:${this.proxyPort}`; }
   /** The hub's base_url ('/' unless the test's config sets hub.base_url). */
   get baseUrl(): string { return this.options.config?.hub?.base_url ?? '/'; }
   /** Public URL of the hub's pages, e.g. http://127.0.0.1:8000/hub/ (under base_url). */
   get hubPagesUrl() { return `${this.publicUrl}${this.baseUrl}hub/`; }
   get apiUrl() { return `${this.publicUrl}${this.baseUrl}hub/api`; }
+
+  /** fetch for the public URL (trusting the stack's CA when it serves HTTPS). */
+  publicFetch(url: string, init: RequestInit = {}): Promise<Response> {
+    if (!this.options.tls) return fetch(url, init);
+    return fetchTrusting(this.options.tls.ca())(url, init as never);
+  }
   get hubUrl() { return `http://127.0.0.1:${this.hubPort}`; }
   get proxyApiUrl() { return `http://127.0.0.1:${this.apiPort}`; }
   get hubLog() { return path.join(this.prefix, 'logs', `hub-${this.hubLogCount}.log`); }
@@ -99,7 +108,7 @@ export class Stack {
       return (await fetch(`${this.hubUrl}${this.baseUrl}hub/api`)).ok;
     }, 30_000, 'the hub');
     // The hub's '/' route reaches the proxy during start-up reconciliation.
-    await waitFor(async () => (await fetch(this.apiUrl)).ok, 15_000, 'the hub through the proxy');
+    await waitFor(async () => (await this.publicFetch(this.apiUrl)).ok, 15_000, 'the hub through the proxy');
   }
 
   /** Kills the hub (SIGKILL by default: a crash) and waits until it is gone. */
@@ -136,7 +145,7 @@ export class Stack {
       headers['Content-Type'] = 'application/json';
       body = options.raw;
     }
-    const res = await fetch(`${this.apiUrl}${apiPath}`, { method, headers, body, signal: AbortSignal.timeout(120_000) });
+    const res = await this.publicFetch(`${this.apiUrl}${apiPath}`, { method, headers, body, signal: AbortSignal.timeout(120_000) });
     const text = await res.text();
     let data: any = null;
     try { data = text ? JSON.parse(text) : null; } catch { /* not JSON */ }

@@ -17,7 +17,7 @@ describe('config', () => {
   it('an error names the key and what is wrong', () => {
     assert.throws(() => parseConfig({ hub: { port: 'eighty' } }), (e: Error) => e instanceof ConfigError && /hub\.port: .*number/.test(e.message));
     assert.throws(() => parseConfig({ proxy: { colour: 'red' } }), /proxy\.colour: unknown key/);
-    assert.throws(() => parseConfig({ auth: { type: 'ldap' } }), /auth\.type: /);
+    assert.throws(() => parseConfig({ auth: { type: 'kerberos' } }), /auth\.type: /);
   });
 
   it('PLASMA_PREFIX moves every path', () => {

@@ -41,3 +41,8 @@ export function messageOf(err: unknown): string {
 }
 
 export const serverLabel = (name: string) => name || t.common.defaultServer;
+
+/** "in 4 minutes", "in 30 seconds": a countdown to something soon. */
+export function countdown(seconds: number): string {
+  return seconds >= 60 ? relative.format(Math.ceil(seconds / 60), 'minute') : relative.format(Math.max(0, Math.round(seconds)), 'second');
+}

@@ -49,7 +49,13 @@ export function registerMonitoringRoutes(app: FastifyInstance, ctx: HubContext):
     } catch {
       // no state: no logs
     }
-    const log = ctx.spawner.logs ? await ctx.spawner.logs(state, lines) : '';
+    let log = '';
+    try {
+      for await (const text of ctx.spawner.streamLogs?.(state, { lines, follow: false }) ?? []) log += text;
+    } catch (err) {
+      // A container removed in the meantime has no logs; anything else is the hub's error.
+      if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+    }
     return { user: user.name, server: server.name, lines, log };
   };
   app.get('/plasma/monitoring/servers/:name/logs', logs);

@@ -1,11 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import type { PlasmaConfig } from '../../config/index.ts';
 import type { Logger } from '../../log/index.ts';
 import { groupsOfUser, lookupGroup, lookupUser } from '../../system/users.ts';
 import { freeLoopbackPort } from '../local.ts';
-import { SpawnError, type ManagedServer, type PollResult, type ServerUsage, type SpawnContext, type Spawner, type SpawnerState, type StartedServer } from '../types.ts';
+import { SpawnError, type LogOptions, type ManagedServer, type PollResult, type ServerUsage, type SpawnContext, type Spawner, type SpawnerState, type StartedServer } from '../types.ts';
 import { demuxLogs, usageFromStats, type DockerStats } from './stats.ts';
 import { containerName, parseMemory } from './naming.ts';
 
@@ -264,6 +265,25 @@ export class DockerSpawner implements Spawner {
     });
   }
 
+  /** The container's output (stdout and stderr), demultiplexed. */
+  async *streamLogs(state: SpawnerState, options: LogOptions): AsyncGenerator<string> {
+    const id = (state as Partial<DockerState>).id;
+    if (!id) return;
+    const container = this.docker.getContainer(id);
+    const tail = Math.max(1, options.lines);
+    if (!options.follow) {
+      const raw = (await this.call('reading the logs', () => container.logs({ stdout: true, stderr: true, tail, follow: false }))) as unknown as Buffer;
+      yield demuxLogs(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw)));
+      return;
+    }
+    const stream = await this.call('following the logs', () => container.logs({ stdout: true, stderr: true, tail, follow: true }));
+    const out = new PassThrough();
+    this.docker.modem.demuxStream(stream, out, out);
+    stream.on('end', () => out.end());
+    options.signal?.addEventListener('abort', () => { (stream as unknown as { destroy(): void }).destroy(); out.end(); });
+    for await (const chunk of out) yield String(chunk);
+  }
+
   async listManaged(): Promise<ManagedServer[]> {
     const containers = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL}=true`] } });
     return containers.map((c) => ({
@@ -286,15 +306,6 @@ export class DockerSpawner implements Spawner {
     }
   }
 
-  async logs(state: SpawnerState, lines: number): Promise<string> {
-    const s = state as Partial<DockerState>;
-    if (!s.id) return '';
-    try {
-      const raw = await this.docker.getContainer(s.id).logs({ stdout: true, stderr: true, tail: lines, follow: false });
-      return demuxLogs(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw)));
-    } catch (err) {
-      if (statusOf(err) === 404 || isDaemonDown(err)) return '';
-      throw err;
-    }
-  }
 }
+
+/** Docker's multiplexed log format (8-byte frame headers) without a TTY, as text. */

@@ -1,6 +1,6 @@
 import { config } from '../config.ts';
 import type {
-  Environment, GroupModel, HostStats, Me, MonitoringServers, NewEnvironment, NewToken, Page, Permissions, TokenModel,
+  CullStatus, DiskView, Environment, GroupModel, HostStats, Me, MonitoringServers, NewEnvironment, NewToken, Page, Permissions, TokenModel,
   UserModel, UserSort,
 } from './types.ts';
 
@@ -57,6 +57,7 @@ export async function request<T>(method: string, path: string, o: Options = {}):
 
 const enc = encodeURIComponent;
 const serverPath = (user: string, server: string) => (server ? `/users/${enc(user)}/servers/${enc(server)}` : `/users/${enc(user)}/server`);
+const cullerPath = (user: string, server: string) => `/plasma/culler/${enc(user)}${server ? `/${enc(server)}` : ''}`;
 
 export interface UserQuery {
   offset: number;
@@ -90,6 +91,15 @@ export const api = {
       request<void>('DELETE', serverPath(user, server), { json: server && remove ? { remove: true } : undefined }),
     progressPath: (user: string, server: string) => `${serverPath(user, server)}/progress`,
   },
+
+  culler: {
+    status: (user: string, server: string, signal?: AbortSignal) => request<CullStatus>('GET', cullerPath(user, server), { signal }),
+    /** "I am still here": counts as activity. */
+    keep: (user: string, server: string) => request<CullStatus>('POST', `${cullerPath(user, server)}/keep`, { json: {} }),
+  },
+
+  disk: (user: string, signal?: AbortSignal) =>
+    request<{ disk: DiskView }>('GET', `/plasma/users/${enc(user)}`, { signal }).then((r) => r.disk),
 
   groups: {
     list: (signal?: AbortSignal) => request<GroupModel[]>('GET', '/groups', { signal }),

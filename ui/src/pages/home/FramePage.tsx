@@ -6,6 +6,7 @@ import { serverLabel } from '../../format.ts';
 import { useUser } from '../../hooks/useUser.ts';
 import { statusOf } from '../../servers.ts';
 import { t } from '../../strings/index.ts';
+import { CullWarning } from './CullWarning.tsx';
 import { SidePanel } from './SidePanel.tsx';
 
 const SLOW_MS = 15_000;
@@ -84,6 +85,7 @@ export default function FramePage() {
       <SidePanel user={user} server={server} servers={owner.data.servers ?? {}} />
       <iframe key={generation} ref={frame} src={url} title={t.frame.title(serverLabel(server))} onLoad={onLoad}
         style={{ position: 'absolute', inset: 0, width: '100%', height: '100%', border: 0 }} />
+      <CullWarning user={user} server={server} running={!!url} />
       {!loaded && (
         <Box role="status" sx={{ position: 'absolute', inset: 0, display: 'flex', flexDirection: 'column', alignItems: 'center', justifyContent: 'center', gap: 2, bgcolor: 'background.default' }}>
           {slow ? (

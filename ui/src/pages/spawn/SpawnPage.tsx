@@ -7,7 +7,9 @@ import { PageHeader } from '../../components/PageHeader.tsx';
 import { Loading } from '../../components/States.tsx';
 import { config } from '../../config.ts';
 import { messageOf } from '../../format.ts';
+import { formatSize } from '../../../../src/ops/sizes.ts';
 import { useEnvironments } from '../../hooks/useEnvironments.ts';
+import { useResource } from '../../hooks/useResource.ts';
 import { useUrlState } from '../../hooks/useUrlState.ts';
 import { pendingPath } from '../../servers.ts';
 import { t } from '../../strings/index.ts';
@@ -27,6 +29,8 @@ export default function SpawnPage() {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const envs = useEnvironments();
+  // Home usage against Plasma's disk limits: a warning over the soft one; over the hard one the hub refuses a start.
+  const disk = useResource(`disk:${user}`, (signal) => api.disk(user, signal)).data;
   // Before the environments API, or with none built, the hub starts its default.
   const missing = envs.error instanceof ApiError && envs.error.status === 404;
   const list: Environment[] | undefined = missing ? [] : envs.data;
@@ -67,6 +71,10 @@ export default function SpawnPage() {
             onChange={(e) => { setName(e.target.value); setNameError(''); }}
             error={!!nameError} helperText={nameError || t.spawn.serverNameHelp} />
         </Box>
+      )}
+      {disk?.over_hard && <Alert severity="error" sx={{ mb: 2 }}>{t.spawn.diskOverHard(formatSize(disk.bytes), formatSize(disk.hard_limit))}</Alert>}
+      {disk?.over_soft && !disk.over_hard && (
+        <Alert severity="warning" sx={{ mb: 2 }}>{t.spawn.diskOverSoft(formatSize(disk.bytes), formatSize(disk.soft_limit), formatSize(disk.hard_limit))}</Alert>
       )}
       {error !== null && <Alert severity="error" sx={{ mb: 2 }}>{t.spawn.failed}: {messageOf(error)}</Alert>}
       {envs.error && !missing && <Alert severity="error" sx={{ mb: 2 }}>{messageOf(envs.error)}</Alert>}
