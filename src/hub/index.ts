@@ -15,8 +15,8 @@ import { HostSampler, ServerSampler } from '../monitoring/index.ts';
 import { EnvironmentService } from '../environments/index.ts';
 import type { HubContext } from '../api/context.ts';
 import { buildHubApp } from './app.ts';
-import { ServerManager } from './servers.ts';
-import { HubUsers } from './users.ts';
+import { ServerManager } from '../servers/index.ts';
+import { HubUsers } from '../users/index.ts';
 import { HubMetrics } from '../metrics/index.ts';
 import { reloadConfig } from './reload.ts';
 

@@ -4,7 +4,7 @@ import type { IdleCuller } from '../culler/index.ts';
 import type { Repo } from '../db/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { DiskUsage } from '../ops/disk-usage.ts';
-import type { ServerManager } from './servers.ts';
+import type { ServerManager } from '../servers/index.ts';
 
 interface Running {
   paths: PlasmaPaths;

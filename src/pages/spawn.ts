@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { HubContext } from '../api/context.ts';
-import { ServerError } from '../hub/servers.ts';
+import { ServerError } from '../servers/index.ts';
 import { escapeHtml, page } from './html.ts';
 import { form } from './forms.ts';
 import type { CurrentUser } from './routes.ts';

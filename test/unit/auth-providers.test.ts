@@ -4,7 +4,7 @@ import { mapProviderGroups } from '../../src/auth/groups.ts';
 import { escapeFilterValue } from '../../src/auth/ldap.ts';
 import { ConfigError, parseConfig } from '../../src/config/index.ts';
 import type { Repo } from '../../src/db/index.ts';
-import { HubUsers } from '../../src/hub/users.ts';
+import { HubUsers } from '../../src/users/index.ts';
 
 describe('identity-provider input', () => {
   it('LDAP filter values are escaped (RFC 4515), so a typed * or ) cannot widen a search', () => {

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { usernameProblem } from '../../auth/index.ts';
-import { ServerError, type ServerEvent } from '../../hub/servers.ts';
+import { ServerError, type ServerEvent } from '../../servers/index.ts';
 import type { HubContext } from '../context.ts';
 import { ApiError, badRequest, isPlainObject, jsonBody, notFound } from '../http.ts';
 import { openEventStream } from '../event-stream.ts';

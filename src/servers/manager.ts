@@ -6,21 +6,8 @@ import type { Logger } from '../log/index.ts';
 import type { ProxyClient } from '../proxy/types.ts';
 import { SpawnError, type ProgressEvent, type SpawnEnvironment, type Spawner, type SpawnerState } from '../spawner/types.ts';
 
-/**
- * Checks and resolves what a start asks for, before anything starts: which environment (image, limits,
- * folder) and whether this user may use it. Errors carry the HTTP status to answer (400, 403).
- */
-export interface EnvironmentResolver {
-  resolve(user: UserRow, userOptions: Record<string, unknown>): Promise<{ userOptions: Record<string, unknown>; environment?: SpawnEnvironment }>;
-}
-
-/** What the progress stream sends: JupyterHub's event shape. */
-export interface ServerEvent extends ProgressEvent {
-  ready?: boolean;
-  failed?: boolean;
-  url?: string;
-  html_message?: string;
-}
+import type { EnvironmentResolver, HubUrls, ServerEvent, ServerObserver } from './types.ts';
+import { ServerError } from './types.ts';
 
 interface Operation {
   kind: 'spawn' | 'stop';
@@ -31,30 +18,9 @@ interface Operation {
   abort?: AbortController;
 }
 
-export interface HubUrls {
-  /** Public base URL path, '/' by default. */
-  baseUrl: string;
-  /** Where the proxy reaches the hub (target of the '/' route). */
-  hubTarget: string;
-  /** Where user servers reach the hub API. */
-  apiUrl: string;
-}
-
 /** Python's urllib quote with safe='': what JupyterHub uses in OAuth client ids. */
 function quoteAll(text: string): string {
   return encodeURIComponent(text).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
-}
-
-/** Told of every spawn's outcome and every stop (metrics). */
-export interface ServerObserver {
-  spawned(status: 'success' | 'failure', seconds: number): void;
-  stopped(reason: string): void;
-}
-
-export class ServerError extends Error {
-  constructor(message: string, readonly status: number) {
-    super(message);
-  }
 }
 
 /**
