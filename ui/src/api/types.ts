@@ -2,6 +2,7 @@
 
 export type { ShellConfig } from '../../../src/pages/shell-config.ts';
 export type { HostStats } from '../../../src/monitoring/types.ts';
+export type { CullStatus } from '../../../src/culler/types.ts';
 
 export interface ServerModel {
   name: string;
@@ -153,16 +154,6 @@ export interface MonitoringServers {
 
 export type UserSort = 'id' | 'name' | 'last_activity' | '-id' | '-name' | '-last_activity';
 
-/** GET /hub/api/plasma/culler/{user}[/{server}]: when the culler will stop a running server. */
-export interface CullStatus {
-  stops_at: string | null;
-  seconds_left: number | null;
-  reason: 'idle' | 'max_age' | null;
-  warning: boolean;
-  warning_seconds: number;
-  last_activity: string | null;
-  removes: boolean;
-}
 
 /** A user's home usage and Plasma's disk limits (GET /hub/api/plasma/users/{name}). */
 export interface DiskView {
