@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { PlasmaPaths } from '../config/index.ts';
+import { linkProductionDependencies } from './dependencies.ts';
 
 /**
  * Releases side by side under <prefix>/app/releases/<id>/, each a built package (`npm pack`: the bundled
@@ -130,13 +131,12 @@ export async function installRelease(paths: PlasmaPaths, tarball: string, say: S
     for (const donor of donors) {
       if (wanted === null || donor.lock !== wanted || !fs.existsSync(path.join(donor.dir, 'node_modules'))) continue;
       try {
-        fs.mkdirSync(path.join(tmp, 'node_modules'));
-        await run('cp', ['-al', `${path.join(donor.dir, 'node_modules')}/.`, path.join(tmp, 'node_modules')]);
-        say(`dependencies as in ${donor.what}: linked`);
+        const count = await linkProductionDependencies(donor.dir, wanted, path.join(tmp, 'node_modules'));
+        say(`dependencies as in ${donor.what}: ${count} production packages linked`);
         linked = true;
         break;
       } catch {
-        fs.rmSync(path.join(tmp, 'node_modules'), { recursive: true, force: true }); // another filesystem: install instead
+        fs.rmSync(path.join(tmp, 'node_modules'), { recursive: true, force: true }); // another filesystem, an old lock: install instead
       }
     }
     if (!linked) {
