@@ -17,7 +17,23 @@ function newest(dir) {
   return latest;
 }
 
-const sources = Math.max(newest(path.join(root, 'ui')), fs.statSync(path.join(root, 'package-lock.json')).mtimeMs);
+/** The hub's own files the app imports (types and small shared functions such as src/ops/sizes.ts). */
+function sharedSources(dir) {
+  let latest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) latest = Math.max(latest, sharedSources(full));
+    else if (/\.tsx?$/.test(entry.name)) {
+      for (const [, spec] of fs.readFileSync(full, 'utf8').matchAll(/from '((?:\.\.\/)+src\/[^']+)'/g)) {
+        const target = path.resolve(path.dirname(full), spec);
+        if (fs.existsSync(target)) latest = Math.max(latest, fs.statSync(target).mtimeMs);
+      }
+    }
+  }
+  return latest;
+}
+
+const sources = Math.max(newest(path.join(root, 'ui')), sharedSources(path.join(root, 'ui/src')), fs.statSync(path.join(root, 'package-lock.json')).mtimeMs);
 const stale = !fs.existsSync(built) || fs.statSync(built).mtimeMs < sources;
 if (stale) {
   console.log('# building the web UI (dist/ui)');

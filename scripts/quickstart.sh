@@ -20,6 +20,8 @@ fi
 
 export npm_config_nodedir=${npm_config_nodedir:-/usr}
 [ -d node_modules ] && [ node_modules -nt package-lock.json ] || npm ci --no-audit --no-fund
+# The web UI (dist/ui), built once and again when its sources change.
+node scripts/build-ui-if-needed.mjs
 
 export PLASMA_PREFIX=${PLASMA_PREFIX:-$PWD/.plasma}
 plasma() { node bin/plasma.mjs "$@"; }
