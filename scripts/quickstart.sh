@@ -25,7 +25,7 @@ node scripts/build-ui-if-needed.mjs
 
 export PLASMA_PREFIX=${PLASMA_PREFIX:-$PWD/.plasma}
 plasma() { node bin/plasma.mjs "$@"; }
-if ! plasma users list 2>/dev/null | grep -q .; then
+if ! plasma users list --json 2>/dev/null | grep -q '"name"'; then
   password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=' | head -c 20)
   printf '%s' "$password" | plasma users add admin --admin --password-stdin >/dev/null
   mkdir -p "$PLASMA_PREFIX/config"
