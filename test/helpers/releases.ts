@@ -17,9 +17,15 @@ export function sourceTree(commit: string, patch?: (dir: string) => void): { dir
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** The commit before HEAD that changes what a release is made of (src/, bin/, package files). */
+/**
+ * A commit whose release differs from HEAD's: the parent of the last commit that changed what a release is made of
+ * (src/, ui/, bin/, package files). Not simply the last such commit before HEAD: when HEAD changes only tests or
+ * docs, that one builds the very same release.
+ */
 export function previousReleaseCommit(): string {
-  return execFileSync('git', ['-C', REPO_ROOT, 'rev-list', '-n', '1', 'HEAD~1', '--', 'src', 'bin', 'package.json', 'package-lock.json', 'scripts'], { encoding: 'utf8' }).trim();
+  const git = (...args: string[]) => execFileSync('git', ['-C', REPO_ROOT, ...args], { encoding: 'utf8' }).trim();
+  const lastChange = git('rev-list', '-n', '1', 'HEAD', '--', 'src', 'ui', 'bin', 'package.json', 'package-lock.json', 'scripts');
+  return git('rev-parse', `${lastChange}~1`);
 }
 
 /** Adds a migration that fails, after the release's own. */
