@@ -6,6 +6,7 @@ import type { Logger } from '../log/index.ts';
 import type { ProxyClient } from '../proxy/types.ts';
 import { SpawnError, type SpawnEnvironment, type Spawner, type SpawnerState } from '../spawner/types.ts';
 import { clientIdFor, parseState as parseJson } from './naming.ts';
+import { serverEnvironment } from './env.ts';
 import { SpawnQueue } from './queue.ts';
 import { Reconciler } from './reconcile.ts';
 
@@ -29,6 +30,8 @@ export class ServerManager {
   private readonly ops = new Map<number, Operation>();
   /** Last finished spawn's events, so a progress stream opened just after still sees the outcome. */
   private readonly lastOutcome = new Map<number, ServerEvent>();
+  /** Starts waiting for their server to answer, woken early by nudge(). */
+  private readonly wakers = new Map<number, () => void>();
   private timers: NodeJS.Timeout[] = [];
   private watching: AbortController | null = null;
   private readonly reconciler: Reconciler;
@@ -204,7 +207,7 @@ export class ServerManager {
         identifier: clientId, secret_hash: hashSecret(apiToken), redirect_uri: `${prefix}oauth_callback`,
         allowed_scopes: JSON.stringify([...accessScopes].sort()), description: `Server at ${prefix}`, server_id: serverId,
       });
-      const env = this.environment(user, server.name, prefix, apiToken, clientId, accessScopes);
+      const env = serverEnvironment(this.urls, this.config.spawner, { user, serverName: server.name, prefix, token: apiToken, clientId, accessScopes });
       const groups = await this.repo.groupsOf(user.id);
       // The start timeout runs from the moment a slot is free: waiting in line is not the server being slow.
       release = await this.queue.acquire(abort.signal, (ahead) => this.emit(serverId, {
@@ -233,7 +236,7 @@ export class ServerManager {
         state = started.state;
         await this.repo.updateServer(serverId, { spawner_state: JSON.stringify(started.state), target: started.url });
         this.emit(serverId, { progress: 50, message: 'Waiting for the server to answer' });
-        await this.waitUp(started.url, prefix, started.state, abort.signal);
+        await this.waitUp(serverId, started.url, prefix, started.state, abort.signal);
       } finally {
         clearTimeout(timer);
         release();
@@ -260,10 +263,25 @@ export class ServerManager {
     }
   }
 
-  /** JupyterHub's readiness probe: any answer < 500 from <target><prefix>, while the spawner says it runs. */
-  private async waitUp(target: string, prefix: string, state: SpawnerState, signal: AbortSignal): Promise<void> {
+  /**
+   * A server reporting activity is listening: a start still waiting for it probes it now, not at its next turn.
+   * (jupyterhub-singleuser posts its first activity as soon as it has started.)
+   */
+  nudge(serverId: number): void {
+    const wake = this.wakers.get(serverId);
+    this.wakers.delete(serverId);
+    wake?.();
+  }
+
+  /**
+   * JupyterHub's readiness probe: any answer < 500 from <target><prefix>, while the spawner says it runs. The HTTP
+   * probe is cheap (a refused connection on loopback) and runs often, so nobody waits long past ready; the spawner's
+   * poll (a Docker inspect) runs once a second.
+   */
+  private async waitUp(serverId: number, target: string, prefix: string, state: SpawnerState, signal: AbortSignal): Promise<void> {
     const deadline = Date.now() + this.config.spawner.http_timeout * 1000;
     let wait = 50;
+    let polled = Date.now();
     for (;;) {
       if (signal.aborted) throw signal.reason;
       try {
@@ -273,35 +291,18 @@ export class ServerManager {
       } catch {
         // not listening yet
       }
-      const polled = await this.spawner.poll(state);
-      if (!polled.running) throw new SpawnError(`the server exited before it was ready: ${polled.reason}`, 500);
+      if (Date.now() - polled >= 1000) {
+        polled = Date.now();
+        const result = await this.spawner.poll(state);
+        if (!result.running) throw new SpawnError(`the server exited before it was ready: ${result.reason}`, 500);
+      }
       if (Date.now() > deadline) throw new SpawnError(`the server did not answer within ${this.config.spawner.http_timeout} s`, 500);
-      await delay(wait);
-      wait = Math.min(wait * 2, 1000);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => { this.wakers.delete(serverId); resolve(); }, wait);
+        this.wakers.set(serverId, () => { clearTimeout(timer); resolve(); });
+      });
+      wait = Math.min(Math.round(wait * 1.5), 250);
     }
-  }
-
-  private environment(user: UserRow, serverName: string, prefix: string, token: string, clientId: string, accessScopes: string[]) {
-    const base = this.urls.baseUrl;
-    const env: Record<string, string> = {
-      JUPYTERHUB_API_TOKEN: token,
-      JPY_API_TOKEN: token,
-      JUPYTERHUB_CLIENT_ID: clientId,
-      JUPYTERHUB_API_URL: this.urls.apiUrl,
-      JUPYTERHUB_ACTIVITY_URL: `${this.urls.apiUrl}/users/${user.name}/activity`,
-      JUPYTERHUB_BASE_URL: base,
-      JUPYTERHUB_HOST: '',
-      JUPYTERHUB_USER: user.name,
-      JUPYTERHUB_SERVER_NAME: serverName,
-      JUPYTERHUB_SERVICE_PREFIX: prefix,
-      JUPYTERHUB_OAUTH_CALLBACK_URL: `${prefix}oauth_callback`,
-      JUPYTERHUB_OAUTH_ACCESS_SCOPES: JSON.stringify(accessScopes),
-      JUPYTERHUB_OAUTH_SCOPES: JSON.stringify(accessScopes),
-      JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES: '[]',
-    };
-    if (this.config.spawner.default_url) env.JUPYTERHUB_DEFAULT_URL = this.config.spawner.default_url;
-    if (user.admin) env.JUPYTERHUB_ADMIN_ACCESS = '1';
-    return env;
   }
 
   private async runStop(user: UserRow, server: ServerRow, reason: string): Promise<void> {
