@@ -116,7 +116,8 @@ export class Reconciler {
         else gone.push({ server, reason: match ? 'the server had stopped while the hub was down' : 'the server was gone when the hub started' });
       }
       await this.markGone(gone, false);
-      const orphans = managed.filter((m) => !kept.has(m));
+      const undone = interrupted.map((s) => parseState(s.spawner_state) ?? {});
+      const orphans = managed.filter((m) => !kept.has(m) && !undone.some((state) => sameServer(m.state, state)));
       await mapLimited(orphans, 10, async (m) => {
         this.d.log.warn({ user: m.user, server: m.serverName }, 'stopping a server no hub record owns');
         await this.d.spawner.stop(m.state, { timeoutSeconds: 5 }).catch((err) => this.d.log.error({ err: err.message }, 'orphan stop failed'));
