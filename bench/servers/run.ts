@@ -8,7 +8,12 @@
  *  B. --spawns local servers (the real jupyterhub-singleuser) started at once until every progress stream says ready,
  *     Plasma next to JupyterHub 3.0 (Debian), both behind configurable-http-proxy 4.5.3, --rounds rounds alternating.
  *
+ *  C. A class start: --class real local servers started in the same second, with spawner.concurrent_spawn_limit 10 and
+ *     with no limit: until all are ready, the median and the slowest start, and the hub's answer time to a probe
+ *     (GET /hub/api/users/{name}, every 50 ms) meanwhile.
+ *
  *   npm run build && node --import tsx bench/servers/run.ts [--users 10000] [--running 100] [--spawns 10] [--rounds 3]
+ *     [--class 50] [--skip restart,spawns,class]
  *
  * Not a test: nothing here asserts a time.
  */
@@ -22,7 +27,7 @@ import { BIN, Stack, waitFor } from '../../test/helpers/stack.ts';
 
 const { values } = parseArgs({ options: {
   users: { type: 'string', default: '10000' }, running: { type: 'string', default: '100' }, spawns: { type: 'string', default: '10' },
-  rounds: { type: 'string', default: '3' }, real: { type: 'boolean', default: false }, skip: { type: 'string', default: '' },
+  rounds: { type: 'string', default: '3' }, class: { type: 'string', default: '50' }, real: { type: 'boolean', default: false }, skip: { type: 'string', default: '' },
 } });
 const USERS = Number(values.users);
 const RUNNING = Number(values.running);
@@ -146,5 +151,41 @@ async function spawnsAgainstJupyterHub(): Promise<void> {
   }
 }
 
+async function classStart(limit: number): Promise<void> {
+  const stack = new Stack({ config: { log_level: 'warn', culler: { enabled: false }, spawner: { concurrent_spawn_limit: limit, start_timeout: 600, http_timeout: 600 } } });
+  try {
+    process.env.PLASMA_COMPILED = '1';
+    await stack.start();
+    const names = Array.from({ length: Number(values.class) }, (_, i) => `pb-c${i}`);
+    await stack.api('POST', '/users', { json: { usernames: names } });
+    const probes: number[] = [];
+    let probing = true;
+    const probe = (async () => {
+      while (probing) {
+        const t0 = performance.now();
+        await (await fetch(`${stack.hubUrl}/hub/api/users/${names[0]}`, { headers: { Authorization: `token ${stack.adminToken}` } })).arrayBuffer();
+        probes.push(performance.now() - t0);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    const each: number[] = [];
+    const t0 = performance.now();
+    await Promise.all(names.map(async (n) => each.push(await startAll(stack.apiUrl, stack.adminToken, [n]))));
+    const all = performance.now() - t0;
+    probing = false;
+    await probe;
+    probes.sort((a, b) => a - b);
+    console.log(`${`limit ${limit || 'none'}`.padEnd(12)} all ready ${ms(all)}, median start ${ms(median(each))}, slowest ${ms(Math.max(...each))}; hub probe p50 ${ms(median(probes))}, p99 ${ms(probes[Math.floor(probes.length * 0.99)])}, max ${ms(probes.at(-1)!)} (${probes.length} probes)`);
+    await stopAll(stack.apiUrl, stack.adminToken, names);
+  } finally {
+    await stack.stop();
+    delete process.env.PLASMA_COMPILED;
+  }
+}
+
 if (!skip.has('restart')) await restartAtScale();
 if (!skip.has('spawns')) await spawnsAgainstJupyterHub();
+if (!skip.has('class')) {
+  console.log(`# C. a class of ${values.class} starting real local servers in the same second; ${os.cpus().length} cores`);
+  for (const limit of [10, 0]) await classStart(limit);
+}
