@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import type { PlasmaConfig } from '../config/index.ts';
 import { nowIso, type Repo, type UserDiskRepo, type UserDiskRow, type UserRow } from '../db/index.ts';
 import type { Logger } from '../log/index.ts';
-import { lookupUser } from '../system/users.ts';
+import { allSystemUsers, lookupUser, type SystemUser } from '../system/users.ts';
 import { formatSize, parseSize } from './quota.ts';
 
 /** A home's size in bytes: du at the lowest CPU and I/O priority, on that filesystem only. */
@@ -58,8 +58,8 @@ export class DiskUsage {
   }
 
   /** Measures one user's home now (users without a system account have none: null). */
-  async measure(user: UserRow): Promise<DiskView | null> {
-    const account = await lookupUser(user.name);
+  async measure(user: UserRow, known?: Map<string, SystemUser>): Promise<DiskView | null> {
+    const account = known ? known.get(user.name) ?? null : await lookupUser(user.name);
     if (!account || account.uid === 0 || !account.home.startsWith('/')) return null;
     const bytes = await measureHome(account.home);
     await this.disk.recordUsage(user.id, account.home, bytes, nowIso());
@@ -81,9 +81,12 @@ export class DiskUsage {
   /** Measures every home once, one after the other. */
   async measureAll(): Promise<number> {
     let n = 0;
+    // One read of the passwd database for the pass, not one getent per hub user (10,000 users, few with homes).
+    const accounts = await allSystemUsers();
     for (const user of await this.repo.listUsers()) {
+      if (!accounts.has(user.name)) continue;
       try {
-        if (await this.measure(user)) n++;
+        if (await this.measure(user, accounts)) n++;
       } catch (err) {
         this.log.warn({ user: user.name, err: (err as Error).message }, 'disk usage: could not measure a home');
       }

@@ -7,7 +7,7 @@ import type { Logger } from '../log/index.ts';
 import { tailFile } from '../log/tail.ts';
 import { lookupUser } from '../system/users.ts';
 import { SpawnError, type LogOptions, type ManagedServer, type PollResult, type ServerUsage, type SpawnContext, type Spawner, type SpawnerState, type StartedServer } from './types.ts';
-import { processGroupUsage } from './proc.ts';
+import { processGroupUsage, processGroupsUsage } from './proc.ts';
 
 interface LocalState extends SpawnerState {
   pid: number;
@@ -232,5 +232,11 @@ export class LocalProcessSpawner implements Spawner {
     const s = state as Partial<LocalState>;
     if (!this.alive(state)) return null;
     return processGroupUsage(s.pid!);
+  }
+
+  async usageMany(states: SpawnerState[]): Promise<Array<ServerUsage | null>> {
+    const live = states.map((s) => (this.alive(s) ? (s as Partial<LocalState>).pid! : null));
+    const usage = processGroupsUsage(live.filter((pid): pid is number => pid !== null));
+    return live.map((pid) => (pid === null ? null : usage.get(pid) ?? null));
   }
 }

@@ -103,6 +103,8 @@ export interface Spawner {
   listManaged(): Promise<ManagedServer[]>;
   /** Current use of a running server (monitoring), or null when it cannot be read. */
   usage?(state: SpawnerState): Promise<ServerUsage | null>;
+  /** usage() of many servers with one look (answers in the order asked). */
+  usageMany?(states: SpawnerState[]): Promise<Array<ServerUsage | null>>;
   /** The server's output: its last `lines` lines, then (with `follow`) what it writes next, until `signal` aborts. */
   streamLogs?(state: SpawnerState, options: LogOptions): AsyncIterable<string>;
 }
