@@ -143,7 +143,7 @@ async function spawnsAgainstJupyterHub(): Promise<void> {
     console.log(`# B. ${SPAWNS} local jupyterhub-singleuser servers started at once, until every progress stream says ready; both behind CHP 4.5.3`);
     console.log(`${'measure'.padEnd(40)}${'Plasma'.padStart(10)}${'JupyterHub 3.0'.padStart(16)}  ratio`);
     console.log(`${`${SPAWNS} spawns at once, all ready (median)`.padEnd(40)}${ms(median(plasma)).padStart(10)}${ms(median(jupyterhub)).padStart(16)}  ${(median(plasma) / median(jupyterhub)).toFixed(2)}×`);
-    console.log(`${'  each round'.padEnd(40)}${plasma.map((x) => (x / 1000).toFixed(2)).join('/').padStart(10)}${jupyterhub.map((x) => (x / 1000).toFixed(2)).join('/').padStart(16)}  s`);
+    console.log(`  each round (s): Plasma ${plasma.map((x) => (x / 1000).toFixed(2)).join(', ')}; JupyterHub ${jupyterhub.map((x) => (x / 1000).toFixed(2)).join(', ')}`);
   } finally {
     await jh?.stop();
     await stack.stop();
