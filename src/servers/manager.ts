@@ -355,7 +355,18 @@ export class ServerManager {
     every(this.config.spawner.poll_interval, () => this.pollAll(), 'poll');
     every(this.config.hub.check_routes_interval, () => this.checkRoutes(), 'check_routes');
     // A restarted proxy (configurable-http-proxy keeps routes in memory only) gets them back within seconds.
-    every(this.config.hub.proxy_watch_interval, () => this.reconciler.checkRoutes({ activity: false }), 'route watch');
+    let proxyDown = false;
+    every(this.config.hub.proxy_watch_interval, async () => {
+      try {
+        await this.reconciler.checkRoutes({ activity: false });
+        if (proxyDown) this.log.info('the proxy answers again; its routes are in line');
+        proxyDown = false;
+      } catch (err) {
+        // Said once, not every interval while the proxy is away.
+        if (!proxyDown) this.log.warn({ err: (err as Error).message }, 'the proxy does not answer; routes are restored once it does');
+        proxyDown = true;
+      }
+    }, 'route watch');
     this.watching = new AbortController();
     let scheduled: NodeJS.Timeout | null = null;
     this.spawner.watch?.((why) => {
