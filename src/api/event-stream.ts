@@ -11,9 +11,20 @@ export interface EventStream {
   untilClosed(keepaliveMs: number, onClose: () => void): Promise<void>;
 }
 
+/** Streams open now: a hub shutting down ends them (browsers reconnect by themselves) instead of waiting on them. */
+const open = new Set<import('node:http').ServerResponse>();
+
+/** Ends every open event stream (at shutdown). */
+export function endEventStreams(): void {
+  for (const res of open) res.end();
+  open.clear();
+}
+
 export function openEventStream(reply: FastifyReply): EventStream {
   reply.hijack();
   const res = reply.raw;
+  open.add(res);
+  res.once('close', () => open.delete(res));
   res.writeHead(200, {
     'Content-Type': 'text/event-stream',
     'Cache-Control': 'no-cache',

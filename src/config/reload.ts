@@ -8,7 +8,7 @@ import type { PlasmaConfig } from './schema.ts';
 /** Keys (or key prefixes) a running hub applies without a restart. */
 const LIVE = [
   'auth.admin_users', 'auth.allowed_groups', 'auth.allowed_users', 'auth.banned_users', 'auth.group_map', 'auth.create_system_users',
-  'spawner.start_timeout', 'spawner.http_timeout', 'spawner.default_url', 'spawner.named_servers.limit_per_user', 'spawner.local',
+  'spawner.start_timeout', 'spawner.http_timeout', 'spawner.concurrent_spawn_limit', 'spawner.default_url', 'spawner.named_servers.limit_per_user', 'spawner.local',
   'spawner.docker.memory_limit', 'spawner.docker.cpu_limit', 'spawner.docker.stop_timeout', 'spawner.docker.cmd', 'spawner.docker.args',
   'spawner.docker.shared_data_path',
   'environments.groups', 'environments.builder_groups', 'environments.default', 'environments.local_roots',

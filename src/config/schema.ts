@@ -31,6 +31,8 @@ export const hubSchema = z.strictObject({
   cookie_max_age_days: z.number().positive().default(14),
   /** Interval of the route/servers reconciliation, seconds. */
   check_routes_interval: z.number().positive().default(300),
+  /** How often the hub checks that the proxy still has every route (a restarted proxy gets them back), seconds. */
+  proxy_watch_interval: z.number().positive().default(2),
   login_throttle: z.strictObject({
     max_failures: z.number().int().min(1).default(5),
     window_seconds: z.number().int().min(1).default(300),
@@ -56,6 +58,8 @@ export const spawnerSchema = z.strictObject({
   start_timeout: z.number().positive().default(120),
   http_timeout: z.number().positive().default(30),
   poll_interval: z.number().positive().default(30),
+  /** Server starts run at once; the rest wait in line and see their place in the progress stream. 0 = no limit. */
+  concurrent_spawn_limit: z.number().int().min(0).default(10),
   default_url: z.string().optional(),
   named_servers: z.strictObject({
     enabled: z.boolean().default(false),

@@ -5,3 +5,4 @@ export { nowIso, toJupyterTime } from './time.ts';
 export { MIGRATIONS } from './migrations/index.ts';
 export { EnvironmentRepo, type BuildRow, type BuildSummary } from './environments-repo.ts';
 export { UserDiskRepo, type UserDiskRow } from './users-disk-repo.ts';
+export { ServersBulkRepo, type GoneServer } from './servers-bulk-repo.ts';

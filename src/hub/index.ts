@@ -14,6 +14,7 @@ import { IdleCuller } from '../culler/index.ts';
 import { HostSampler, ServerSampler } from '../monitoring/index.ts';
 import { EnvironmentService } from '../environments/index.ts';
 import type { HubContext } from '../api/context.ts';
+import { endEventStreams } from '../api/event-stream.ts';
 import { buildHubApp } from './app.ts';
 import { ServerManager } from '../servers/index.ts';
 import { HubUsers } from '../users/index.ts';
@@ -137,9 +138,13 @@ export async function startHub(options: {
       disk.stop();
       await servers.close();
       await environments.close();
-      // In-flight requests get a moment; event streams (progress, build logs) do not hold the shutdown.
-      const force = setTimeout(() => app.server.closeAllConnections(), 500);
-      await app.close();
+      // The listener closes at once and idle keep-alive connections with it; event streams (progress, build logs)
+      // end now, since browsers reconnect to the next hub; requests in flight are finished, for a few seconds at most.
+      const closing = app.close();
+      app.server.closeIdleConnections();
+      endEventStreams();
+      const force = setTimeout(() => app.server.closeAllConnections(), 5000);
+      await closing;
       clearTimeout(force);
       await opened.close();
       log.info('hub stopped (user servers keep running)');

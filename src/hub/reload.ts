@@ -28,6 +28,7 @@ export async function reloadConfig(hub: Running): Promise<{ applied: string[]; r
   const banned = new Set(config.auth.banned_users);
   applyLive(config, next, changes.applied);
   log.level = config.log_level;
+  servers.queue.setLimit(config.spawner.concurrent_spawn_limit);
   hub.culler.start();
   hub.disk.stop();
   hub.disk.start();

@@ -1,6 +1,6 @@
 import type { Repo, ServerRow } from '../db/index.ts';
 import type { Logger } from '../log/index.ts';
-import type { Spawner, SpawnerState } from '../spawner/index.ts';
+import type { ServerUsage, Spawner, SpawnerState } from '../spawner/index.ts';
 
 /** One reading: time (ms), CPU in % of one core since the previous reading, memory in bytes. */
 export interface Sample {
@@ -71,8 +71,14 @@ export class ServerSampler {
       const running = await this.repo.serversWithStatus(['running']);
       const live = new Set(running.map((s) => s.id));
       for (const id of this.tracked.keys()) if (!live.has(id)) this.tracked.delete(id);
-      // One at a time: a few Docker calls per interval, never a burst.
-      for (const row of running) await this.sampleServer(row);
+      if (this.spawner.usageMany) {
+        // One look for every server (local processes: one pass over /proc).
+        const usage = await this.spawner.usageMany(running.map((row) => parseState(row.spawner_state)));
+        running.forEach((row, i) => this.record(row, usage[i]));
+      } else {
+        // One at a time: a few Docker calls per interval, never a burst.
+        for (const row of running) this.record(row, await this.spawner.usage!(parseState(row.spawner_state)).catch(() => null));
+      }
     } catch (err) {
       this.options.log.warn({ err: (err as Error).message }, 'monitoring sample failed');
     } finally {
@@ -80,14 +86,7 @@ export class ServerSampler {
     }
   }
 
-  private async sampleServer(row: ServerRow & { user_name: string }): Promise<void> {
-    let state: SpawnerState;
-    try {
-      state = JSON.parse(row.spawner_state);
-    } catch {
-      return;
-    }
-    const usage = await this.spawner.usage!(state).catch(() => null);
+  private record(row: ServerRow & { user_name: string }, usage: ServerUsage | null): void {
     if (!usage) return;
     const now = Date.now();
     let entry = this.tracked.get(row.id);
@@ -111,5 +110,14 @@ export class ServerSampler {
 
   series(): ServerSeries[] {
     return [...this.tracked.values()].map(({ lastCpuSeconds: _c, lastAt: _a, ...series }) => series);
+  }
+}
+
+function parseState(text: string): SpawnerState {
+  try {
+    const value = JSON.parse(text);
+    return value && typeof value === 'object' ? value : {};
+  } catch {
+    return {};
   }
 }

@@ -2,13 +2,13 @@ import { execFile } from 'node:child_process';
 import type { PlasmaConfig } from '../config/index.ts';
 import { nowIso, type Repo, type UserDiskRepo, type UserDiskRow, type UserRow } from '../db/index.ts';
 import type { Logger } from '../log/index.ts';
-import { lookupUser } from '../system/users.ts';
+import { allSystemUsers, lookupUser, type SystemUser } from '../system/users.ts';
 import { formatSize, parseSize } from './quota.ts';
 
 /** A home's size in bytes: du at the lowest CPU and I/O priority, on that filesystem only. */
-export function measureHome(home: string): Promise<number> {
+export function measureHome(home: string, signal?: AbortSignal): Promise<number> {
   return new Promise((resolve, reject) => {
-    execFile('nice', ['-n', '19', 'ionice', '-c', '3', 'du', '-s', '-x', '-B1', '--', home], { timeout: 30 * 60_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+    execFile('nice', ['-n', '19', 'ionice', '-c', '3', 'du', '-s', '-x', '-B1', '--', home], { timeout: 30 * 60_000, maxBuffer: 1 << 20, signal }, (err, stdout, stderr) => {
       const bytes = Number(String(stdout).split('\t')[0]);
       // du exits 1 when some files could not be read but still prints the total of the rest.
       if (Number.isFinite(bytes) && String(stdout).includes('\t')) resolve(bytes);
@@ -40,6 +40,8 @@ export class DiskLimitError extends Error {
 export class DiskUsage {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  /** Ends a pass in progress (and its du) when the hub stops: a shutdown must not wait for a disk scan. */
+  private pass: AbortController | null = null;
 
   constructor(private readonly repo: Repo, readonly disk: UserDiskRepo, private readonly config: PlasmaConfig['users'], private readonly log: Logger) {}
 
@@ -58,10 +60,10 @@ export class DiskUsage {
   }
 
   /** Measures one user's home now (users without a system account have none: null). */
-  async measure(user: UserRow): Promise<DiskView | null> {
-    const account = await lookupUser(user.name);
+  async measure(user: UserRow, known?: Map<string, SystemUser>, signal?: AbortSignal): Promise<DiskView | null> {
+    const account = known ? known.get(user.name) ?? null : await lookupUser(user.name);
     if (!account || account.uid === 0 || !account.home.startsWith('/')) return null;
-    const bytes = await measureHome(account.home);
+    const bytes = await measureHome(account.home, signal);
     await this.disk.recordUsage(user.id, account.home, bytes, nowIso());
     return this.of(user);
   }
@@ -81,9 +83,14 @@ export class DiskUsage {
   /** Measures every home once, one after the other. */
   async measureAll(): Promise<number> {
     let n = 0;
+    // One read of the passwd database for the pass, not one getent per hub user (10,000 users, few with homes).
+    const accounts = await allSystemUsers();
+    const pass = (this.pass = new AbortController());
     for (const user of await this.repo.listUsers()) {
+      if (pass.signal.aborted) break;
+      if (!accounts.has(user.name)) continue;
       try {
-        if (await this.measure(user)) n++;
+        if (await this.measure(user, accounts, pass.signal)) n++;
       } catch (err) {
         this.log.warn({ user: user.name, err: (err as Error).message }, 'disk usage: could not measure a home');
       }
@@ -95,6 +102,7 @@ export class DiskUsage {
     const every = this.config.disk.usage_interval;
     if (!every || this.timer) return;
     const tick = () => {
+      if (!this.timer) return; // stopped meanwhile
       this.running ??= this.measureAll().then((n) => this.log.debug({ homes: n }, 'disk usage measured'))
         .catch((err) => this.log.warn({ err: (err as Error).message }, 'disk usage failed')).finally(() => { this.running = null; });
     };
@@ -106,5 +114,6 @@ export class DiskUsage {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.pass?.abort();
   }
 }

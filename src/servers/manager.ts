@@ -1,10 +1,14 @@
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { PlasmaConfig } from '../config/index.ts';
-import { hashSecret, nowIso, type Repo, type ServerRow, type UserRow } from '../db/index.ts';
+import { hashSecret, nowIso, ServersBulkRepo, type Repo, type ServerRow, type UserRow } from '../db/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { ProxyClient } from '../proxy/types.ts';
-import { SpawnError, type ProgressEvent, type SpawnEnvironment, type Spawner, type SpawnerState } from '../spawner/types.ts';
+import { SpawnError, type SpawnEnvironment, type Spawner, type SpawnerState } from '../spawner/types.ts';
+import { clientIdFor, parseState as parseJson } from './naming.ts';
+import { serverEnvironment } from './env.ts';
+import { SpawnQueue } from './queue.ts';
+import { Reconciler } from './reconcile.ts';
 
 import type { EnvironmentResolver, HubUrls, ServerEvent, ServerObserver } from './types.ts';
 import { ServerError } from './types.ts';
@@ -18,11 +22,6 @@ interface Operation {
   abort?: AbortController;
 }
 
-/** Python's urllib quote with safe='': what JupyterHub uses in OAuth client ids. */
-function quoteAll(text: string): string {
-  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
-}
-
 /**
  * Owns the life of user servers: JupyterHub's User.spawn/stop, the poller and the start-up
  * reconciliation. Everything it knows is in the database or asked of the spawner and the proxy.
@@ -31,8 +30,13 @@ export class ServerManager {
   private readonly ops = new Map<number, Operation>();
   /** Last finished spawn's events, so a progress stream opened just after still sees the outcome. */
   private readonly lastOutcome = new Map<number, ServerEvent>();
+  /** Starts waiting for their server to answer, woken early by nudge(). */
+  private readonly wakers = new Map<number, () => void>();
   private timers: NodeJS.Timeout[] = [];
-  private routesBusy: Promise<void> = Promise.resolve();
+  private watching: AbortController | null = null;
+  private readonly reconciler: Reconciler;
+  /** Starts at once beyond spawner.concurrent_spawn_limit wait here, and see their place in the progress stream. */
+  readonly queue: SpawnQueue;
   observer: ServerObserver | null = null;
 
   constructor(
@@ -43,14 +47,21 @@ export class ServerManager {
     private readonly urls: HubUrls,
     private readonly log: Logger,
     private readonly environments?: EnvironmentResolver,
-  ) {}
+  ) {
+    this.queue = new SpawnQueue(config.spawner.concurrent_spawn_limit);
+    this.reconciler = new Reconciler({
+      repo, bulk: new ServersBulkRepo(repo.db), spawner, proxy, urls, log,
+      busy: (id) => this.ops.has(id),
+      forget: (id) => this.lastOutcome.delete(id),
+    });
+  }
 
   prefixFor(userName: string, serverName: string): string {
     return `${this.urls.baseUrl}user/${userName}/${serverName ? `${serverName}/` : ''}`;
   }
 
   clientIdFor(userName: string, serverName: string): string {
-    return `jupyterhub-user-${quoteAll(userName)}${serverName ? `-${quoteAll(serverName)}` : ''}`;
+    return clientIdFor(userName, serverName);
   }
 
   pendingOf(serverId: number): 'spawn' | 'stop' | null {
@@ -177,6 +188,7 @@ export class ServerManager {
     const clientId = this.clientIdFor(user.name, server.name);
     const began = Date.now();
     let state: SpawnerState | null = null;
+    let release: (() => void) | null = null;
     this.lastOutcome.delete(serverId);
     await this.repo.updateServer(serverId, {
       status: 'spawning', user_options: JSON.stringify(userOptions), started: null, target: null,
@@ -195,8 +207,13 @@ export class ServerManager {
         identifier: clientId, secret_hash: hashSecret(apiToken), redirect_uri: `${prefix}oauth_callback`,
         allowed_scopes: JSON.stringify([...accessScopes].sort()), description: `Server at ${prefix}`, server_id: serverId,
       });
-      const env = this.environment(user, server.name, prefix, apiToken, clientId, accessScopes);
+      const env = serverEnvironment(this.urls, this.config.spawner, { user, serverName: server.name, prefix, token: apiToken, clientId, accessScopes });
       const groups = await this.repo.groupsOf(user.id);
+      // The start timeout runs from the moment a slot is free: waiting in line is not the server being slow.
+      release = await this.queue.acquire(abort.signal, (ahead) => this.emit(serverId, {
+        progress: 0,
+        message: ahead ? `Waiting for a free slot: ${ahead} start${ahead === 1 ? '' : 's'} ahead of yours` : 'Waiting for a free slot: yours is next',
+      }));
       const timeoutMs = this.config.spawner.start_timeout * 1000;
       const timer = setTimeout(() => abort.abort(new SpawnError(`the server did not start within ${this.config.spawner.start_timeout} s`, 500)), timeoutMs);
       if (abort.signal.aborted) throw abort.signal.reason;
@@ -219,9 +236,10 @@ export class ServerManager {
         state = started.state;
         await this.repo.updateServer(serverId, { spawner_state: JSON.stringify(started.state), target: started.url });
         this.emit(serverId, { progress: 50, message: 'Waiting for the server to answer' });
-        await this.waitUp(started.url, prefix, started.state, abort.signal);
+        await this.waitUp(serverId, started.url, prefix, started.state, abort.signal);
       } finally {
         clearTimeout(timer);
+        release();
       }
       await this.proxy.addRoute(prefix, started.url, { user: user.name, server_name: server.name });
       const now = nowIso();
@@ -236,6 +254,7 @@ export class ServerManager {
       const message = err instanceof SpawnError || err instanceof ServerError ? err.message : `internal error: ${(err as Error).message}`;
       const status = err instanceof SpawnError || err instanceof ServerError ? err.status : 500;
       this.log.warn({ user: user.name, server: server.name, err: (err as Error).message }, 'spawn failed');
+      release?.();
       await this.cleanup(server, state, clientId, message).catch((e) => this.log.error({ err: e }, 'cleanup after failed spawn'));
       const failed: ServerEvent & { status: number } = { progress: 100, failed: true, message: `Spawn failed: ${message}`, status };
       this.lastOutcome.set(serverId, failed);
@@ -244,10 +263,25 @@ export class ServerManager {
     }
   }
 
-  /** JupyterHub's readiness probe: any answer < 500 from <target><prefix>, while the spawner says it runs. */
-  private async waitUp(target: string, prefix: string, state: SpawnerState, signal: AbortSignal): Promise<void> {
+  /**
+   * A server reporting activity is listening: a start still waiting for it probes it now, not at its next turn.
+   * (jupyterhub-singleuser posts its first activity as soon as it has started.)
+   */
+  nudge(serverId: number): void {
+    const wake = this.wakers.get(serverId);
+    this.wakers.delete(serverId);
+    wake?.();
+  }
+
+  /**
+   * JupyterHub's readiness probe: any answer < 500 from <target><prefix>, while the spawner says it runs. The HTTP
+   * probe is cheap (a refused connection on loopback) and runs often, so nobody waits long past ready; the spawner's
+   * poll (a Docker inspect) runs once a second.
+   */
+  private async waitUp(serverId: number, target: string, prefix: string, state: SpawnerState, signal: AbortSignal): Promise<void> {
     const deadline = Date.now() + this.config.spawner.http_timeout * 1000;
     let wait = 50;
+    let polled = Date.now();
     for (;;) {
       if (signal.aborted) throw signal.reason;
       try {
@@ -257,35 +291,18 @@ export class ServerManager {
       } catch {
         // not listening yet
       }
-      const polled = await this.spawner.poll(state);
-      if (!polled.running) throw new SpawnError(`the server exited before it was ready: ${polled.reason}`, 500);
+      if (Date.now() - polled >= 1000) {
+        polled = Date.now();
+        const result = await this.spawner.poll(state);
+        if (!result.running) throw new SpawnError(`the server exited before it was ready: ${result.reason}`, 500);
+      }
       if (Date.now() > deadline) throw new SpawnError(`the server did not answer within ${this.config.spawner.http_timeout} s`, 500);
-      await delay(wait);
-      wait = Math.min(wait * 2, 1000);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => { this.wakers.delete(serverId); resolve(); }, wait);
+        this.wakers.set(serverId, () => { clearTimeout(timer); resolve(); });
+      });
+      wait = Math.min(Math.round(wait * 1.5), 250);
     }
-  }
-
-  private environment(user: UserRow, serverName: string, prefix: string, token: string, clientId: string, accessScopes: string[]) {
-    const base = this.urls.baseUrl;
-    const env: Record<string, string> = {
-      JUPYTERHUB_API_TOKEN: token,
-      JPY_API_TOKEN: token,
-      JUPYTERHUB_CLIENT_ID: clientId,
-      JUPYTERHUB_API_URL: this.urls.apiUrl,
-      JUPYTERHUB_ACTIVITY_URL: `${this.urls.apiUrl}/users/${user.name}/activity`,
-      JUPYTERHUB_BASE_URL: base,
-      JUPYTERHUB_HOST: '',
-      JUPYTERHUB_USER: user.name,
-      JUPYTERHUB_SERVER_NAME: serverName,
-      JUPYTERHUB_SERVICE_PREFIX: prefix,
-      JUPYTERHUB_OAUTH_CALLBACK_URL: `${prefix}oauth_callback`,
-      JUPYTERHUB_OAUTH_ACCESS_SCOPES: JSON.stringify(accessScopes),
-      JUPYTERHUB_OAUTH_SCOPES: JSON.stringify(accessScopes),
-      JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES: '[]',
-    };
-    if (this.config.spawner.default_url) env.JUPYTERHUB_DEFAULT_URL = this.config.spawner.default_url;
-    if (user.admin) env.JUPYTERHUB_ADMIN_ACCESS = '1';
-    return env;
   }
 
   private async runStop(user: UserRow, server: ServerRow, reason: string): Promise<void> {
@@ -310,87 +327,23 @@ export class ServerManager {
     });
   }
 
-  /** A server found dead: the database and the proxy are brought in line with reality. */
-  private async markGone(server: ServerRow & { user_name: string }, reason: string): Promise<void> {
-    this.log.warn({ user: server.user_name, server: server.name, reason }, 'server is gone; marking it stopped');
-    await this.proxy.deleteRoute(server.base_url).catch(() => undefined);
-    await this.repo.deleteClient(this.clientIdFor(server.user_name, server.name));
-    await this.repo.db.deleteFrom('api_tokens').where('server_id', '=', server.id).execute();
-    await this.repo.updateServer(server.id, { status: 'stopped', target: null, started: null, spawner_state: '{}', last_error: reason });
-    this.lastOutcome.delete(server.id);
+  /** Polls every running server once (JupyterHub's poll_interval loop), in bulk. */
+  pollAll(): Promise<void> {
+    return this.reconciler.pollAll();
   }
 
-  /** Polls every running server once (JupyterHub's poll_interval loop). */
-  async pollAll(): Promise<void> {
-    for (const server of await this.repo.serversWithStatus(['running'])) {
-      if (this.ops.has(server.id)) continue;
-      const result = await this.spawner.poll(parseJson(server.spawner_state) ?? {}).catch((err) => {
-        this.log.warn({ err: (err as Error).message }, 'poll failed');
-        return { running: true } as const; // unknown is not dead: never stop a server on a failed poll
-      });
-      if (!result.running && !this.ops.has(server.id)) await this.markGone(server, result.reason);
-    }
-  }
-
-  /**
-   * Start-up reconciliation: servers that died are marked stopped, half-done spawns/stops are undone,
-   * containers or processes nobody owns are stopped, and the proxy's routes are made to match.
-   */
-  async reconcile(): Promise<void> {
-    for (const server of await this.repo.serversWithStatus(['spawning', 'stopping'])) {
-      this.log.warn({ user: server.user_name, server: server.name, status: server.status }, 'undoing an interrupted operation');
-      const state = parseJson(server.spawner_state);
-      if (state && Object.keys(state).length) await this.spawner.stop(state, { timeoutSeconds: 5 }).catch(() => undefined);
-      await this.markGone(server, `interrupted by a hub restart while ${server.status === 'spawning' ? 'starting' : 'stopping'}`);
-    }
-    await this.pollAll();
-    const running = await this.repo.serversWithStatus(['running']);
-    const owned = new Set(running.map((s) => `${s.user_name}/${s.name}`));
-    for (const managed of await this.spawner.listManaged()) {
-      if (owned.has(`${managed.user}/${managed.serverName}`)) continue;
-      this.log.warn({ user: managed.user, server: managed.serverName }, 'stopping an orphaned server');
-      await this.spawner.stop(managed.state, { timeoutSeconds: 5 }).catch((err) => this.log.error({ err: err.message }, 'orphan stop failed'));
-    }
-    await this.checkRoutes();
+  /** Start-up reconciliation with what runs and what the proxy routes (see Reconciler). */
+  reconcile(): Promise<void> {
+    return this.reconciler.reconcile();
   }
 
   listRoutes() {
     return this.proxy.getAllRoutes();
   }
 
-  /** JupyterHub's check_routes: the hub route, one route per ready server, nothing else hub-owned. Serialised. */
+  /** JupyterHub's check_routes, with the proxy's activity written back. */
   checkRoutes(): Promise<void> {
-    const run = this.routesBusy.then(() => this.checkRoutesOnce());
-    this.routesBusy = run.catch(() => undefined);
-    return run;
-  }
-
-  private async checkRoutesOnce(): Promise<void> {
-    const routes = await this.proxy.getAllRoutes();
-    const hubSpec = this.urls.baseUrl;
-    const hubRoute = routes.get(hubSpec);
-    if (!hubRoute || hubRoute.target !== this.urls.hubTarget || !hubRoute.data.hub) {
-      await this.proxy.addRoute(hubSpec, this.urls.hubTarget, { hub: true });
-    }
-    const wanted = new Set([hubSpec]);
-    for (const server of await this.repo.serversWithStatus(['running', 'spawning'])) {
-      wanted.add(server.base_url);
-      if (server.status !== 'running' || !server.target || this.ops.has(server.id)) continue;
-      const route = routes.get(server.base_url);
-      if (route) {
-        const seen = typeof route.data.last_activity === 'string' ? route.data.last_activity : null;
-        if (seen) {
-          await this.repo.bumpServerActivity(server.id, new Date(seen).toISOString());
-          await this.repo.bumpUserActivity(server.user_id, new Date(seen).toISOString());
-        }
-      }
-      if (!route || route.target !== server.target) {
-        await this.proxy.addRoute(server.base_url, server.target, { user: server.user_name, server_name: server.name });
-      }
-    }
-    for (const spec of routes.keys()) {
-      if (!wanted.has(spec)) await this.proxy.deleteRoute(spec);
-    }
+    return this.reconciler.checkRoutes();
   }
 
   startTimers(): void {
@@ -401,25 +354,41 @@ export class ServerManager {
     };
     every(this.config.spawner.poll_interval, () => this.pollAll(), 'poll');
     every(this.config.hub.check_routes_interval, () => this.checkRoutes(), 'check_routes');
+    // A restarted proxy (configurable-http-proxy keeps routes in memory only) gets them back within seconds.
+    let proxyDown = false;
+    every(this.config.hub.proxy_watch_interval, async () => {
+      try {
+        await this.reconciler.checkRoutes({ activity: false });
+        if (proxyDown) this.log.info('the proxy answers again; its routes are in line');
+        proxyDown = false;
+      } catch (err) {
+        // Said once, not every interval while the proxy is away.
+        if (!proxyDown) this.log.warn({ err: (err as Error).message }, 'the proxy does not answer; routes are restored once it does');
+        proxyDown = true;
+      }
+    }, 'route watch');
+    this.watching = new AbortController();
+    let scheduled: NodeJS.Timeout | null = null;
+    this.spawner.watch?.((why) => {
+      if (scheduled) return;
+      // A burst of events (a daemon restart stops every container) makes one bulk poll.
+      scheduled = setTimeout(() => {
+        scheduled = null;
+        this.log.debug({ why }, 'the spawner reports a change: polling');
+        this.pollAll().catch((err) => this.log.warn({ err: (err as Error).message }, 'poll failed'));
+      }, 200);
+      scheduled.unref();
+    }, this.watching.signal);
   }
 
   /** Stops timers only: user servers keep running when the hub goes away. */
   async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    this.watching?.abort();
   }
 }
 
 function delay(ms: number) {
   return new Promise<void>((r) => setTimeout(r, ms).unref?.());
-}
-
-function parseJson(text: string | null | undefined): SpawnerState | null {
-  if (!text) return null;
-  try {
-    const value = JSON.parse(text);
-    return value && typeof value === 'object' ? value : null;
-  } catch {
-    return null;
-  }
 }

@@ -7,7 +7,7 @@ import type { Logger } from '../log/index.ts';
 import { tailFile } from '../log/tail.ts';
 import { lookupUser } from '../system/users.ts';
 import { SpawnError, type LogOptions, type ManagedServer, type PollResult, type ServerUsage, type SpawnContext, type Spawner, type SpawnerState, type StartedServer } from './types.ts';
-import { processGroupUsage } from './proc.ts';
+import { processGroupUsage, processGroupsUsage } from './proc.ts';
 
 interface LocalState extends SpawnerState {
   pid: number;
@@ -82,6 +82,13 @@ function processStartTicks(pid: number): number | null {
   }
 }
 
+/** Writes a whole file or nothing (a rename), so a crash mid-write leaves no torn record. */
+function writeFileAtomic(file: string, text: string): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temp, text, { mode: 0o600 });
+  fs.renameSync(temp, file);
+}
+
 /** Runs jupyterhub-singleuser as a local process (development and tests); as the system user when one exists. */
 export class LocalProcessSpawner implements Spawner {
   readonly kind = 'local';
@@ -143,16 +150,21 @@ export class LocalProcessSpawner implements Spawner {
       gid: system?.gid,
     });
     fs.closeSync(out);
+    const runFile = this.runFileFor(ctx.user.name, ctx.serverName);
+    // The pid is known as soon as the fork is done: record the process before anything else can run, so a hub
+    // killed from here on leaves a server the next hub finds (and stops, if it never became ready).
+    const state: LocalState | null = child.pid
+      ? { pid: child.pid, startTicks: processStartTicks(child.pid) ?? 0, port, runFile }
+      : null;
+    if (state) writeFileAtomic(runFile, JSON.stringify({ user: ctx.user.name, serverName: ctx.serverName, state }));
     const pid = await new Promise<number>((resolve, reject) => {
       child.once('spawn', () => resolve(child.pid!));
       child.once('error', (err) => reject(new SpawnError(`could not run ${cmd}: ${err.message}`, 500)));
     });
     child.unref();
-    const state: LocalState = { pid, startTicks: processStartTicks(pid) ?? 0, port, runFile: this.runFileFor(ctx.user.name, ctx.serverName) };
-    ctx.recordState(state);
-    fs.writeFileSync(state.runFile, JSON.stringify({ user: ctx.user.name, serverName: ctx.serverName, state }), { mode: 0o600 });
+    ctx.recordState(state!);
     this.options.logger.info({ user: ctx.user.name, server: ctx.serverName, pid, port }, 'started local server');
-    return { url: `http://127.0.0.1:${port}`, state };
+    return { url: `http://127.0.0.1:${port}`, state: state! };
   }
 
   private alive(state: SpawnerState): boolean {
@@ -164,6 +176,11 @@ export class LocalProcessSpawner implements Spawner {
 
   async poll(state: SpawnerState): Promise<PollResult> {
     return this.alive(state) ? { running: true } : { running: false, reason: 'the server process is not running' };
+  }
+
+  /** One /proc read per server, no process started: already the bulk form. */
+  async pollMany(states: SpawnerState[]): Promise<PollResult[]> {
+    return Promise.all(states.map((s) => this.poll(s)));
   }
 
   async stop(state: SpawnerState, options: { timeoutSeconds?: number } = {}): Promise<void> {
@@ -215,5 +232,11 @@ export class LocalProcessSpawner implements Spawner {
     const s = state as Partial<LocalState>;
     if (!this.alive(state)) return null;
     return processGroupUsage(s.pid!);
+  }
+
+  async usageMany(states: SpawnerState[]): Promise<Array<ServerUsage | null>> {
+    const live = states.map((s) => (this.alive(s) ? (s as Partial<LocalState>).pid! : null));
+    const usage = processGroupsUsage(live.filter((pid): pid is number => pid !== null));
+    return live.map((pid) => (pid === null ? null : usage.get(pid) ?? null));
   }
 }

@@ -6,14 +6,18 @@ const PAGE_BYTES = 4096;
 
 /** CPU time and resident memory of every process in a process group, read from /proc. */
 export function processGroupUsage(pgid: number): ServerUsage | null {
-  let ticks = 0;
-  let pages = 0;
-  let found = false;
+  return processGroupsUsage([pgid]).get(pgid) ?? null;
+}
+
+/** The same for many process groups with one pass over /proc (100 servers: one scan, not 100). */
+export function processGroupsUsage(pgids: number[]): Map<number, ServerUsage> {
+  const wanted = new Set(pgids);
+  const out = new Map<number, ServerUsage>();
   let entries: string[];
   try {
     entries = fs.readdirSync('/proc');
   } catch {
-    return null;
+    return out;
   }
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
@@ -25,10 +29,12 @@ export function processGroupUsage(pgid: number): ServerUsage | null {
     }
     // Fields after the command name (which may hold spaces): state is [0], pgrp [2], utime [11], stime [12], rss [21].
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(f[2]) !== pgid) continue;
-    found = true;
-    ticks += Number(f[11]) + Number(f[12]);
-    pages += Number(f[21]);
+    const pgid = Number(f[2]);
+    if (!wanted.has(pgid)) continue;
+    const seen = out.get(pgid) ?? { cpuSeconds: 0, memoryBytes: 0 };
+    seen.cpuSeconds += (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND;
+    seen.memoryBytes += Number(f[21]) * PAGE_BYTES;
+    out.set(pgid, seen);
   }
-  return found ? { cpuSeconds: ticks / TICKS_PER_SECOND, memoryBytes: pages * PAGE_BYTES } : null;
+  return out;
 }

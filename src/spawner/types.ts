@@ -76,7 +76,10 @@ export interface ServerUsage {
 export interface ManagedServer {
   user: string;
   serverName: string;
+  /** What the spawner knows the server by; the hub matches it against the state it saved. */
   state: SpawnerState;
+  /** False for a server that exists but has stopped (an exited container not yet removed). */
+  running?: boolean;
 }
 
 export interface Spawner {
@@ -84,12 +87,24 @@ export interface Spawner {
   start(ctx: SpawnContext): Promise<StartedServer>;
   /** Cheap liveness check from saved state; never throws for "gone", returns running:false. */
   poll(state: SpawnerState): Promise<PollResult>;
+  /**
+   * poll() for many servers with one look at the backend (one container list, not one inspect each), answers in the
+   * order asked. Throws when the backend cannot be reached: unknown is not dead.
+   */
+  pollMany?(states: SpawnerState[]): Promise<PollResult[]>;
+  /**
+   * Calls `changed` whenever a managed server may have changed state behind the hub's back (a container died, or the
+   * backend answers again after an outage), until `signal` aborts. The hub then polls everything once.
+   */
+  watch?(changed: (why: string) => void, signal: AbortSignal): void;
   /** Stops and removes the server; succeeds if it is already gone. */
   stop(state: SpawnerState, options?: { timeoutSeconds?: number }): Promise<void>;
   /** Lists every server this spawner manages on its backend (containers by label, processes by pid file). */
   listManaged(): Promise<ManagedServer[]>;
   /** Current use of a running server (monitoring), or null when it cannot be read. */
   usage?(state: SpawnerState): Promise<ServerUsage | null>;
+  /** usage() of many servers with one look (answers in the order asked). */
+  usageMany?(states: SpawnerState[]): Promise<Array<ServerUsage | null>>;
   /** The server's output: its last `lines` lines, then (with `follow`) what it writes next, until `signal` aborts. */
   streamLogs?(state: SpawnerState, options: LogOptions): AsyncIterable<string>;
 }

@@ -47,6 +47,16 @@ export async function lookupUser(name: string): Promise<SystemUser | null> {
   return line ? parsePasswd(line) : null;
 }
 
+/** Every account in the passwd database, by name, from one `getent passwd` (for passes over many users). */
+export async function allSystemUsers(): Promise<Map<string, SystemUser>> {
+  const out = new Map<string, SystemUser>();
+  for (const line of await getent('passwd')) {
+    const user = parsePasswd(line);
+    if (!out.has(user.name)) out.set(user.name, user);
+  }
+  return out;
+}
+
 /** Names of every group the user belongs to: primary group plus supplementary memberships. */
 export async function groupsOfUser(name: string): Promise<string[]> {
   const user = await lookupUser(name);

@@ -17,3 +17,22 @@ export async function stopChild(child: ChildProcess | null, signal: NodeJS.Signa
   child.kill(signal);
   await gone;
 }
+
+/**
+ * Live processes started for one hub: those whose environment points JUPYTERHUB_API_URL at it (every user server it
+ * spawns carries it, so an orphan the hub lost track of shows up here too). Root only reads every environ.
+ */
+export function serverProcessesOf(apiUrl: string): number[] {
+  const needle = Buffer.from(`\0JUPYTERHUB_API_URL=${apiUrl}\0`);
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const environ = Buffer.concat([Buffer.from('\0'), fs.readFileSync(`/proc/${entry}/environ`), Buffer.from('\0')]);
+      if (environ.includes(needle) && alive(Number(entry))) pids.push(Number(entry));
+    } catch {
+      // exited meanwhile, or not ours to read
+    }
+  }
+  return pids.sort((a, b) => a - b);
+}

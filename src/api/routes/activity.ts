@@ -37,6 +37,7 @@ export function registerActivityRoutes(app: FastifyInstance, ctx: HubContext): v
     }
     // Validate everything first so a bad entry changes nothing; then move times forward only.
     for (const s of serverTimes) await ctx.repo.bumpServerActivity(s.id, s.when);
+    for (const s of serverTimes) ctx.servers.nudge(s.id);
     const latest = [userTime, ...serverTimes.map((s) => s.when)].filter((t): t is string => !!t).sort().pop();
     if (latest) await ctx.repo.bumpUserActivity(user.id, latest);
     reply.code(200);

@@ -29,6 +29,8 @@ const START_SCRIPT = [
   'exec "$@"',
 ].join('\n');
 const LABEL = 'plasma.managed';
+/** Which installation a container belongs to: two hubs on one daemon must never take each other's for orphans. */
+const INSTALL_LABEL = 'plasma.install';
 
 /** Docker's own errors carry statusCode; a socket error means the daemon is not there. */
 function isDaemonDown(err: unknown): boolean {
@@ -52,7 +54,7 @@ export class DockerSpawner implements Spawner {
 
   constructor(
     private readonly config: PlasmaConfig['spawner'],
-    private readonly options: { logger: Logger; hubConnectUrl?: string; docker?: Docker },
+    private readonly options: { logger: Logger; hubConnectUrl?: string; docker?: Docker; installId?: string },
   ) {
     this.docker = options.docker ?? new Docker({ socketPath: config.docker.socket });
   }
@@ -151,6 +153,7 @@ export class DockerSpawner implements Spawner {
       Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
       Labels: {
         [LABEL]: 'true',
+        ...(this.options.installId ? { [INSTALL_LABEL]: this.options.installId } : {}),
         'plasma.user': ctx.user.name,
         'plasma.server': ctx.serverName,
         'plasma.environment': environment.name,
@@ -226,7 +229,7 @@ export class DockerSpawner implements Spawner {
     });
     if (!leftover) return;
     const labels = leftover.Config.Labels ?? {};
-    if (labels[LABEL] !== 'true' || labels['plasma.user'] !== user || labels['plasma.server'] !== server) {
+    if (labels[LABEL] !== 'true' || labels['plasma.user'] !== user || labels['plasma.server'] !== server || !this.ours(labels)) {
       throw new SpawnError(`a container named ${name} exists and does not belong to this server`, 409);
     }
     await this.stop({ id: leftover.Id, name }, { timeoutSeconds: 5 });
@@ -284,13 +287,79 @@ export class DockerSpawner implements Spawner {
     for await (const chunk of out) yield String(chunk);
   }
 
-  async listManaged(): Promise<ManagedServer[]> {
+  /** Containers of this installation; those from before the install label existed count as ours. */
+  private ours(labels: Record<string, string>): boolean {
+    const install = labels[INSTALL_LABEL];
+    return !install || !this.options.installId || install === this.options.installId;
+  }
+
+  private async listOurs(): Promise<Docker.ContainerInfo[]> {
     const containers = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL}=true`] } });
-    return containers.map((c) => ({
+    return containers.filter((c) => this.ours(c.Labels ?? {}));
+  }
+
+  async listManaged(): Promise<ManagedServer[]> {
+    return (await this.listOurs()).map((c) => ({
       user: c.Labels['plasma.user'] ?? '',
       serverName: c.Labels['plasma.server'] ?? '',
       state: { id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, '') },
+      running: c.State === 'running',
     }));
+  }
+
+  /** One container list for every server (100 running servers: one request, not 100 inspects). */
+  async pollMany(states: SpawnerState[]): Promise<PollResult[]> {
+    const byId = new Map((await this.listOurs()).map((c) => [c.Id, c]));
+    return states.map((state): PollResult => {
+      const id = (state as Partial<DockerState>).id;
+      if (!id) return { running: false, reason: 'no container recorded' };
+      const c = byId.get(id);
+      if (!c) return { running: false, reason: 'the container is gone' };
+      return c.State === 'running' ? { running: true } : { running: false, reason: `the container stopped (${c.Status})` };
+    });
+  }
+
+  /**
+   * Docker's event stream: a managed container that dies is reported at once, and so is the daemon answering again
+   * after an outage (a dockerd restart stops containers without the hub hearing of each).
+   */
+  watch(changed: (why: string) => void, signal: AbortSignal): void {
+    let wasDown = false;
+    const connect = async () => {
+      while (!signal.aborted) {
+        try {
+          const stream = await this.docker.getEvents({ filters: { type: ['container'], label: [`${LABEL}=true`], event: ['die', 'destroy', 'start'] } });
+          if (wasDown) changed('the Docker daemon answers again');
+          wasDown = false;
+          await new Promise<void>((resolve) => {
+            const stop = () => { (stream as unknown as { destroy(): void }).destroy(); resolve(); };
+            signal.addEventListener('abort', stop, { once: true });
+            let buffered = '';
+            stream.on('data', (chunk: Buffer) => {
+              buffered += chunk.toString();
+              let nl: number;
+              while ((nl = buffered.indexOf('\n')) >= 0) {
+                const line = buffered.slice(0, nl);
+                buffered = buffered.slice(nl + 1);
+                try {
+                  const event = JSON.parse(line) as { Action?: string; Actor?: { Attributes?: Record<string, string> } };
+                  if (this.ours(event.Actor?.Attributes ?? {})) changed(`a container event (${event.Action})`);
+                } catch { /* a partial line */ }
+              }
+            });
+            const ended = () => { signal.removeEventListener('abort', stop); resolve(); };
+            stream.once('end', ended);
+            stream.once('error', ended);
+            stream.once('close', ended);
+          });
+          wasDown = true; // the stream ended: the daemon went away (or restarts)
+        } catch {
+          wasDown = true;
+        }
+        if (!signal.aborted) await new Promise((r) => setTimeout(r, 500).unref());
+      }
+    };
+    void connect();
   }
 
   async usage(state: SpawnerState): Promise<ServerUsage | null> {
