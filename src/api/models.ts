@@ -104,10 +104,11 @@ export function tokenModel(token: TokenRow, owner: UserRow, clientDescription?: 
   };
 }
 
-export async function groupModel(ctx: HubContext, identity: Identity | null, group: { id: number; name: string }) {
+/** `members`: the group's user names when the caller already has them (a listing page loads them at once). */
+export async function groupModel(ctx: HubContext, identity: Identity | null, group: { id: number; name: string }, members?: string[]) {
   const full = identity ? holds(identity.scopes, 'read:groups', { group: group.name }) : false;
   if (!full) return { kind: 'group', name: group.name };
-  return { kind: 'group', name: group.name, roles: [], users: await ctx.repo.groupMembers(group.id) };
+  return { kind: 'group', name: group.name, roles: [], users: members ?? (await ctx.repo.groupMembers(group.id)) };
 }
 
 /** Users a filtered scope (e.g. list:users!user=alice) lets the caller see; null = all. */

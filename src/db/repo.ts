@@ -1,9 +1,10 @@
 import crypto from 'node:crypto';
-import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type {
   ApiTokensTable, Database, GroupsTable, OAuthClientsTable, OAuthCodesTable, ServersTable, ServerStatus,
   SessionsTable, UsersTable,
 } from './schema.ts';
+import { groupPage, membersOfGroups, userPage, type UserPageQuery } from './listing.ts';
 import { nowIso } from './time.ts';
 
 export type UserRow = Selectable<UsersTable>;
@@ -13,8 +14,6 @@ export type TokenRow = Selectable<ApiTokensTable>;
 export type OAuthClientRow = Selectable<OAuthClientsTable>;
 export type OAuthCodeRow = Selectable<OAuthCodesTable>;
 export type SessionRow = Selectable<SessionsTable>;
-export const USER_SORTS = ['id', 'name', 'last_activity', '-id', '-name', '-last_activity'] as const;
-export type UserSort = (typeof USER_SORTS)[number];
 
 /** Secrets are random and long, so a plain SHA-256 is a sound one-way store (as JupyterHub's 1-round hash). */
 export function hashSecret(secret: string): string {
@@ -65,19 +64,13 @@ export class Repo {
     await this.db.updateTable('users').set({ last_activity: when }).where('id', '=', id)
       .where((eb) => eb.or([eb('last_activity', 'is', null), eb('last_activity', '<', when)])).execute();
   }
-  /** Users, in JupyterHub 5's `sort` order: id, name or last_activity; nulls first ascending, last descending. */
-  listUsers(filter: { nameFilter?: string; ids?: number[]; sort?: UserSort } = {}) {
-    const sort = filter.sort ?? 'id';
-    const desc = sort.startsWith('-');
-    const column = sql.ref(`users.${desc ? sort.slice(1) : sort}`);
-    let q = this.db.selectFrom('users').selectAll()
-      .orderBy(desc ? sql`${column} is null` : sql`${column} is not null`)
-      .orderBy(column, desc ? 'desc' : 'asc')
-      .orderBy('id');
-    // A literal prefix match (no LIKE wildcards to escape).
-    if (filter.nameFilter) q = q.where(sql<boolean>`substr(name, 1, ${filter.nameFilter.length}) = ${filter.nameFilter}`);
-    if (filter.ids) q = q.where('id', 'in', filter.ids.length ? filter.ids : [-1]);
-    return q.execute();
+  /** Every user, in id order (batch jobs and the CLI; the API pages through usersPage). */
+  listUsers() {
+    return this.db.selectFrom('users').selectAll().orderBy('id').execute();
+  }
+  /** One page of users, filtered and sorted in SQL (listing.ts). */
+  usersPage(q: UserPageQuery) {
+    return userPage(this.db, q);
   }
   countUsers() {
     return this.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
@@ -89,6 +82,13 @@ export class Repo {
   }
   listGroups() {
     return this.db.selectFrom('groups').selectAll().orderBy('id').execute();
+  }
+  groupsPage(q: Parameters<typeof groupPage>[1]) {
+    return groupPage(this.db, q);
+  }
+  /** Members of many groups in one query, keyed by group id. */
+  membersOfGroups(groupIds: number[]) {
+    return membersOfGroups(this.db, groupIds);
   }
   createGroup(name: string, system = false) {
     return this.db.insertInto('groups').values({ name, system: system ? 1 : 0 }).returningAll().executeTakeFirstOrThrow();

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { usernameProblem } from '../../auth/index.ts';
-import { USER_SORTS, type UserRow, type UserSort } from '../../db/index.ts';
+import { USER_SORTS, type UserRow, type UserSort, type UserState } from '../../db/index.ts';
 import type { HubContext } from '../context.ts';
-import { ApiError, badRequest, isPlainObject, jsonBody, notFound, objectBody, pageOf, paginateModels, rejectUnknownKeys } from '../http.ts';
+import { ApiError, badRequest, isPlainObject, jsonBody, notFound, objectBody, pageOf, pageResponse, rejectUnknownKeys } from '../http.ts';
 import { identify, requireScopes, type Identity } from '../identity.ts';
-import { isActive, isReady, userModel, visibleUserNames } from '../models.ts';
+import { isActive, userModel, visibleUserNames } from '../models.ts';
 
 export async function loadUser(ctx: HubContext, name: string): Promise<UserRow> {
   const user = await ctx.repo.findUser(name);
@@ -48,20 +48,18 @@ export function registerUserRoutes(app: FastifyInstance, ctx: HubContext): void 
       throw badRequest(`sort must be 'id', 'name', or 'last_activity' (with '-' for descending), not ${JSON.stringify(sort)}`);
     }
     const visible = visibleUserNames(identity, 'list:users');
-    const all = await ctx.repo.listUsers({ nameFilter: q.name_filter || undefined, sort: sort as UserSort });
-    // Two queries for the whole page instead of two per user.
-    const ids = all.map((u) => u.id);
+    // The page, filtered and sorted in SQL, then its groups and servers: four queries at any size.
+    const { rows, total } = await ctx.repo.usersPage({
+      nameFilter: q.name_filter || undefined, sort: sort as UserSort, offset: page.offset, limit: page.limit,
+      visible: visible.all ? undefined : { names: [...visible.users], groups: [...visible.groups] },
+      state: state as UserState | undefined, pendingServerIds: ctx.servers.pendingServerIds(), withTotal: page.paginated,
+    });
+    const ids = rows.map((u) => u.id);
     const groupsById = await ctx.repo.groupsOfUsers(ids);
     const serversById = await ctx.repo.serversOfUsers(ids);
-    const users = all.filter((user) => {
-      if (!visible.all && !visible.users.has(user.name) && !groupsById.get(user.id)!.some((g) => visible.groups.has(g))) return false;
-      if (!state) return true;
-      const servers = serversById.get(user.id)!;
-      const active = servers.some((s) => isActive(ctx, s));
-      return state === 'active' ? active : state === 'inactive' ? !active : servers.some((s) => isReady(ctx, s));
-    });
     const includeStopped = stoppedWanted(q);
-    return paginateModels(req, page, users, (u) => userModel(ctx, identity, u, { groups: groupsById.get(u.id), servers: serversById.get(u.id), includeStopped }));
+    const items = await Promise.all(rows.map((u) => userModel(ctx, identity, u, { groups: groupsById.get(u.id), servers: serversById.get(u.id), includeStopped })));
+    return pageResponse(req, page, items, total);
   });
 
   app.post('/users', async (req, reply) => {
