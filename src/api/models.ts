@@ -48,6 +48,13 @@ export async function userModel(
 ): Promise<Record<string, unknown>> {
   const groups = options.groups ?? (await ctx.repo.groupsOf(user.id));
   const servers = options.servers ?? (await ctx.repo.serversOf(user.id));
+  return userModelOf(ctx, identity, user, groups, servers, !!options.includeStopped);
+}
+
+/** The same, from groups and servers already loaded (listings and bulk answers, no query per user). */
+export function userModelOf(
+  ctx: HubContext, identity: Identity | null, user: UserRow, groups: string[], servers: ServerRow[], includeStopped: boolean,
+): Record<string, unknown> {
   const target = { user: user.name, groups };
   const can = (base: string) => (identity ? holds(identity.scopes, base, target) : false);
   const defaultServer = servers.find((s) => s.name === '');
@@ -75,7 +82,7 @@ export async function userModel(
     model.name = user.name;
     const shown: Record<string, unknown> = {};
     for (const s of servers) {
-      if (isActive(ctx, s) || options.includeStopped) shown[s.name] = serverModel(ctx, identity, user.name, s);
+      if (isActive(ctx, s) || includeStopped) shown[s.name] = serverModel(ctx, identity, user.name, s);
     }
     model.servers = shown;
   }

@@ -4,6 +4,7 @@ import type {
   ApiTokensTable, Database, GroupsTable, OAuthClientsTable, OAuthCodesTable, ServersTable, ServerStatus,
   SessionsTable, UsersTable,
 } from './schema.ts';
+import { inChunks } from './chunks.ts';
 import { groupPage, membersOfGroups, userPage, type UserPageQuery } from './listing.ts';
 import { nowIso } from './time.ts';
 
@@ -53,6 +54,21 @@ export class Repo {
       .values({ name, admin: admin ? 1 : 0, created: nowIso(), cookie_id: crypto.randomUUID(), password_hash: passwordHash })
       .returningAll().executeTakeFirstOrThrow();
   }
+  /** Users by name, a slice at a time (missing names are simply absent). */
+  findUsersByNames(names: readonly string[]): Promise<UserRow[]> {
+    return inChunks(names, (slice) => this.db.selectFrom('users').selectAll().where('name', 'in', slice).execute());
+  }
+  /**
+   * Many users: one multi-row insert per slice, each slice its own transaction, the event loop free between
+   * slices. A name taken meanwhile (another request) is skipped, not an error: the result holds who was made.
+   */
+  createUsers(names: readonly string[], admin = false): Promise<UserRow[]> {
+    const created = nowIso();
+    return inChunks(names, (slice) => this.db.transaction().execute((trx) => trx.insertInto('users')
+      .values(slice.map((name) => ({ name, admin: admin ? 1 : 0, created, cookie_id: crypto.randomUUID(), password_hash: null })))
+      .onConflict((oc) => oc.column('name').doNothing())
+      .returningAll().execute()));
+  }
   async updateUser(id: number, patch: Partial<Pick<UserRow, 'name' | 'admin' | 'password_hash' | 'last_login' | 'cookie_id' | 'auth_state'>>) {
     await this.db.updateTable('users').set(patch).where('id', '=', id).execute();
   }
@@ -90,6 +106,14 @@ export class Repo {
   membersOfGroups(groupIds: number[]) {
     return membersOfGroups(this.db, groupIds);
   }
+  findGroupsByNames(names: readonly string[]): Promise<GroupRow[]> {
+    return inChunks(names, (slice) => this.db.selectFrom('groups').selectAll().where('name', 'in', slice).execute());
+  }
+  /** Many groups, a slice per statement; a name taken meanwhile is skipped. */
+  createGroups(names: readonly string[]): Promise<GroupRow[]> {
+    return inChunks(names, (slice) => this.db.insertInto('groups').values(slice.map((name) => ({ name, system: 0 })))
+      .onConflict((oc) => oc.column('name').doNothing()).returningAll().execute());
+  }
   createGroup(name: string, system = false) {
     return this.db.insertInto('groups').values({ name, system: system ? 1 : 0 }).returningAll().executeTakeFirstOrThrow();
   }
@@ -119,15 +143,19 @@ export class Repo {
     for (const r of rows) out.get(r.user_id)?.push(r.name);
     return out;
   }
+  /** A slice of members per statement (chunks.ts), so a class of thousands does not hold the hub. */
   async addMembers(groupId: number, userIds: number[]) {
-    for (const userId of userIds) {
-      await this.db.insertInto('user_groups').values({ user_id: userId, group_id: groupId })
+    await inChunks(userIds, async (slice) => {
+      await this.db.insertInto('user_groups').values(slice.map((userId) => ({ user_id: userId, group_id: groupId })))
         .onConflict((oc) => oc.doNothing()).execute();
-    }
+      return [];
+    });
   }
   async removeMembers(groupId: number, userIds: number[]) {
-    if (!userIds.length) return;
-    await this.db.deleteFrom('user_groups').where('group_id', '=', groupId).where('user_id', 'in', userIds).execute();
+    await inChunks(userIds, async (slice) => {
+      await this.db.deleteFrom('user_groups').where('group_id', '=', groupId).where('user_id', 'in', slice).execute();
+      return [];
+    });
   }
 
   // ---- servers

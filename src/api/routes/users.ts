@@ -4,7 +4,8 @@ import { USER_SORTS, type UserRow, type UserSort, type UserState } from '../../d
 import type { HubContext } from '../context.ts';
 import { ApiError, badRequest, isPlainObject, jsonBody, notFound, objectBody, pageOf, pageResponse, rejectUnknownKeys } from '../http.ts';
 import { identify, requireScopes, type Identity } from '../identity.ts';
-import { isActive, userModel, visibleUserNames } from '../models.ts';
+import { checkNameCount, jsonListInSlices } from '../limits.ts';
+import { isActive, userModel, userModelOf, visibleUserNames } from '../models.ts';
 
 export async function loadUser(ctx: HubContext, name: string): Promise<UserRow> {
   const user = await ctx.repo.findUser(name);
@@ -72,21 +73,22 @@ export function registerUserRoutes(app: FastifyInstance, ctx: HubContext): void 
       throw badRequest('Must specify at least one user to create');
     }
     rejectUnknownKeys(body, ['usernames', 'admin']);
+    checkNameCount(body.usernames, 'usernames');
     const admin = adminFlag(body.admin) ?? false;
-    const names: string[] = [];
+    const names = new Set<string>();
     for (const name of body.usernames) {
       const problem = usernameProblem(name);
       if (problem) throw badRequest(problem);
-      if (!names.includes(name as string)) names.push(name as string);
+      names.add(name as string);
     }
-    const fresh: string[] = [];
-    for (const name of names) if (!(await ctx.repo.findUser(name))) fresh.push(name);
-    if (fresh.length === 0) throw new ApiError(409, `All ${names.length} users already exist`);
-    const created: UserRow[] = [];
-    for (const name of fresh) created.push(await ctx.repo.createUser(name, admin));
-    ctx.log.info({ users: fresh, by: identity.user.name }, 'users created');
-    reply.code(201);
-    return Promise.all(created.map((u) => userModel(ctx, identity, u)));
+    // Lookups and inserts a slice at a time (db/chunks.ts): other requests are served in between.
+    const existing = new Set((await ctx.repo.findUsersByNames([...names])).map((u) => u.name));
+    const fresh = [...names].filter((n) => !existing.has(n));
+    if (fresh.length === 0) throw new ApiError(409, `All ${names.size} users already exist`);
+    const created = await ctx.repo.createUsers(fresh, admin);
+    ctx.log.info({ count: created.length, users: created.map((u) => u.name), by: identity.user.name }, 'users created');
+    reply.code(201).type('application/json; charset=utf-8');
+    return jsonListInSlices(created, (u) => userModelOf(ctx, identity, u, [], [], false));
   });
 
   app.get<{ Params: { name: string } }>('/users/:name', async (req) => {
