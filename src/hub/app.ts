@@ -7,6 +7,7 @@ import { redactUrl } from '../log/index.ts';
 import { registerOAuthRoutes } from '../oauth/provider.ts';
 import { page } from '../pages/html.ts';
 import { registerPageRoutes } from '../pages/routes.ts';
+import { idleCollector } from '../system/idle-gc.ts';
 
 const BODY_LIMIT = 1024 * 1024;
 /** How much of a refused body is read and dropped so that its answer arrives (beyond: the connection is cut). */
@@ -49,7 +50,12 @@ export async function buildHubApp(ctx: HubContext): Promise<FastifyInstance> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
 
+  // After a burst (a full listing of 10,000 users, a bulk import) the heap's young generation stays grown: give it
+  // back once the hub is quiet, as the proxy does.
+  const idle = idleCollector();
+  app.addHook('onClose', async () => idle.stop());
   app.addHook('onRequest', async (_req, reply) => {
+    idle.busy();
     reply.header('X-JupyterHub-Version', JUPYTERHUB_VERSION);
   });
   // The hub's pages may be framed by its own pages only (the app frames the OAuth confirmation), as JupyterHub's.
