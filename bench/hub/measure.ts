@@ -28,12 +28,24 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-export interface Rate { rps: number; p50: number; p99: number; max: number }
+/**
+ * `cpuMs`: the hub process's CPU time (user + system) per run. Wall-clock rates move with whatever else the
+ * machine runs; the CPU a hub spends per request much less so.
+ */
+export interface Rate { rps: number; p50: number; p99: number; max: number; cpuMs: number }
 
-/** `total` runs of `one` by CONCURRENCY workers; one's index is the run number. */
-export async function rate(total: number, one: (i: number) => Promise<void>): Promise<Rate> {
+/** CPU seconds a process has used so far (utime + stime from /proc, in clock ticks of 10 ms). */
+export function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** `total` runs of `one` by CONCURRENCY workers; one's index is the run number. `pid`: the hub, for cpuMs. */
+export async function rate(total: number, one: (i: number) => Promise<void>, pid?: number): Promise<Rate> {
   const times: number[] = [];
   let next = 0;
+  const cpu0 = pid ? cpuSeconds(pid) : 0;
   const started = performance.now();
   await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
     while (next < total) {
@@ -44,8 +56,9 @@ export async function rate(total: number, one: (i: number) => Promise<void>): Pr
     }
   }));
   const seconds = (performance.now() - started) / 1000;
+  const cpuMs = pid ? ((cpuSeconds(pid) - cpu0) * 1000) / total : NaN;
   times.sort((a, b) => a - b);
-  return { rps: total / seconds, p50: percentile(times, 50), p99: percentile(times, 99), max: times.at(-1) ?? 0 };
+  return { rps: total / seconds, p50: percentile(times, 50), p99: percentile(times, 99), max: times.at(-1) ?? 0, cpuMs };
 }
 
 export async function expectOk(t: Target, method: string, url: string, body?: unknown, accept?: string): Promise<string> {

@@ -9,7 +9,8 @@
  * At 1,000 users: user creation, full paginated listings (limit 200), GET /users/{name}, token create and delete,
  * spawns. Then a bulk POST /users of --probe names while a second client probes GET /users/{name} (does the hub
  * stall?), the rest up to --large users, full listings and the hub's RSS there. `--large 0` skips that part.
- * Not a test: nothing here asserts a time.
+ * Wall-clock rates move with whatever else the machine runs, so each one also gives the hub's own CPU time per
+ * request (from /proc), which is steadier. Not a test: nothing here asserts a time.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -58,7 +59,7 @@ async function listings(t: Target, count: number, expected: number): Promise<Rat
   return rate(count, async () => {
     const seen = await fullListing(t);
     if (seen < expected) throw new Error(`${t.name}: a full listing saw ${seen} users, expected at least ${expected}`);
-  });
+  }, t.pid);
 }
 
 async function measure(t: Target) {
@@ -68,13 +69,13 @@ async function measure(t: Target) {
   say('listing');
   const list = await listings(t, LISTINGS, USERS);
   say('GET /users/{name}');
-  const one = await rate(REQUESTS, async (i) => { await expectOk(t, 'GET', `/users/${name(i % USERS)}`); });
+  const one = await rate(REQUESTS, async (i) => { await expectOk(t, 'GET', `/users/${name(i % USERS)}`); }, t.pid);
   say('tokens');
   const ids: string[] = [];
   const tokenCreate = await rate(TOKENS, async (i) => {
     ids[i] = JSON.parse(await expectOk(t, 'POST', `/users/${name(i % 10)}/tokens`, { note: 'bench' })).id;
-  });
-  const tokenDelete = await rate(TOKENS, async (i) => { await expectOk(t, 'DELETE', `/users/${name(i % 10)}/tokens/${ids[i]}`); });
+  }, t.pid);
+  const tokenDelete = await rate(TOKENS, async (i) => { await expectOk(t, 'DELETE', `/users/${name(i % 10)}/tokens/${ids[i]}`); }, t.pid);
   let spawnMany = NaN;
   if (SPAWNS) {
     say(`${SPAWNS} spawns`);
@@ -89,7 +90,7 @@ async function measure(t: Target) {
   await createUsers(t, names(USERS + PROBE, LARGE));
   say(`listing ${LARGE} users`);
   const listLarge = await listings(t, LARGE_LISTINGS, LARGE);
-  const oneLarge = await rate(REQUESTS, async (i) => { await expectOk(t, 'GET', `/users/${name((i * 7919) % LARGE)}`); });
+  const oneLarge = await rate(REQUESTS, async (i) => { await expectOk(t, 'GET', `/users/${name((i * 7919) % LARGE)}`); }, t.pid);
   const rssLarge = rssMb(t.pid);
   // Then quiet for a while: what stays resident once a burst is over.
   await new Promise((r) => setTimeout(r, 12_000));
@@ -97,17 +98,21 @@ async function measure(t: Target) {
   return { create, list, one, tokenCreate, tokenDelete, spawnMany, rssSmall, probe, listLarge, oneLarge, rssLarge, rssLargeIdle };
 }
 
-function table(a: Awaited<ReturnType<typeof measure>>, b: Awaited<ReturnType<typeof measure>>, help: { plasma: number; jupyterhub: number }) {
+function table(a: Awaited<ReturnType<typeof measure>>, b: Awaited<ReturnType<typeof measure>>, help: { node: number; plasma: number; jupyterhub: number }) {
   const row = (what: string, p: number, j: number, unit: string, higherIsBetter: boolean) =>
     console.log(`${what.padEnd(52)} ${p.toFixed(2).padStart(10)} ${j.toFixed(2).padStart(12)} ${unit.padEnd(10)} ${(p / j).toFixed(2).padStart(7)}× ${higherIsBetter ? '(higher is better)' : '(lower is better)'}`);
   console.log(`${'measure'.padEnd(52)} ${'Plasma'.padStart(10)} ${'JupyterHub'.padStart(12)} ${'unit'.padEnd(10)}   ratio`);
   row(`create ${USERS} users (POST /users)`, a.create, b.create, 's', false);
   row(`full listing, limit 200, ${USERS} users`, a.list.rps, b.list.rps, 'listings/s', true);
   row(`  one full listing (p50), ${USERS} users`, a.list.p50 / 1000, b.list.p50 / 1000, 's', false);
+  row('  hub CPU per full listing', a.list.cpuMs, b.list.cpuMs, 'ms', false);
   row(`GET /users/{name}, ${USERS} users`, a.one.rps, b.one.rps, 'req/s', true);
   row(`  GET /users/{name} p99`, a.one.p99, b.one.p99, 'ms', false);
+  row('  hub CPU per GET /users/{name}', a.one.cpuMs, b.one.cpuMs, 'ms', false);
   row('token create (POST /users/{name}/tokens)', a.tokenCreate.rps, b.tokenCreate.rps, 'req/s', true);
+  row('  hub CPU per token create', a.tokenCreate.cpuMs, b.tokenCreate.cpuMs, 'ms', false);
   row('token delete (DELETE /users/{name}/tokens/{id})', a.tokenDelete.rps, b.tokenDelete.rps, 'req/s', true);
+  row('  hub CPU per token delete', a.tokenDelete.cpuMs, b.tokenDelete.cpuMs, 'ms', false);
   if (SPAWNS) row(`${SPAWNS} local spawns at once, all ready`, a.spawnMany, b.spawnMany, 's', false);
   row(`hub RSS, ${USERS} users`, a.rssSmall, b.rssSmall, 'MB', false);
   if (a.probe && b.probe && a.listLarge && b.listLarge) {
@@ -117,17 +122,21 @@ function table(a: Awaited<ReturnType<typeof measure>>, b: Awaited<ReturnType<typ
     row('  GET /users/{name} idle: p50', a.probe.idleP50, b.probe.idleP50, 'ms', false);
     row(`full listing, limit 200, ${LARGE} users`, a.listLarge.rps, b.listLarge.rps, 'listings/s', true);
     row(`  one full listing (p50), ${LARGE} users`, a.listLarge.p50 / 1000, b.listLarge.p50 / 1000, 's', false);
+    row('  hub CPU per full listing', a.listLarge.cpuMs, b.listLarge.cpuMs, 'ms', false);
     row(`GET /users/{name}, ${LARGE} users`, a.oneLarge!.rps, b.oneLarge!.rps, 'req/s', true);
+    row('  hub CPU per GET /users/{name}', a.oneLarge!.cpuMs, b.oneLarge!.cpuMs, 'ms', false);
     row(`hub RSS, ${LARGE} users, just after the load`, a.rssLarge!, b.rssLarge!, 'MB', false);
     row(`hub RSS, ${LARGE} users, 12 s later`, a.rssLargeIdle!, b.rssLargeIdle!, 'MB', false);
   }
   row('`plasma --help` (compiled) vs `jupyterhub --help`', help.plasma, help.jupyterhub, 's', false);
+  console.log(`# \`node -e ''\` alone takes ${help.node.toFixed(2)} s here now: \`plasma --help\` adds ${(help.plasma - help.node).toFixed(2)} s to Node's own start`);
 }
 
 async function main() {
   if (!fs.existsSync(path.join(REPO_ROOT, 'dist', 'plasma.mjs'))) throw new Error('run `npm run build` first: the bench runs the compiled hub');
   process.env.PLASMA_COMPILED = '1';
   const help = {
+    node: commandSeconds(process.execPath, ['-e', ''], process.env),
     plasma: commandSeconds(process.execPath, [BIN, '--help'], { ...process.env, PLASMA_COMPILED: '1' }),
     jupyterhub: commandSeconds('/usr/bin/python3', ['/usr/bin/jupyterhub', '--help'], process.env, 5),
   };
@@ -138,7 +147,7 @@ async function main() {
     jh = await startJupyterHubBehindChp({ password: 'bench-pass' });
     const plasma: Target = { name: 'Plasma', api: `${stack.hubUrl}/hub/api`, token: stack.adminToken, pid: stack.hub!.pid! };
     const jupyterhub: Target = { name: 'JupyterHub 3.0', api: `http://127.0.0.1:${jh.hub.hubPort}/hub/api`, token: jh.hub.adminToken, pid: jh.hub.child!.pid! };
-    console.log(`# load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; ${os.cpus().length} cores; concurrency ${CONCURRENCY}; direct to each hub's API; ${USERS} users, then ${LARGE || 'no'} more; `
+    console.log(`# load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; ${os.cpus().length} cores; concurrency ${CONCURRENCY}; direct to each hub's API; ${USERS} users, then up to ${LARGE || 'no more'}; `
       + `${LISTINGS} + ${LARGE_LISTINGS} full listings, ${REQUESTS} GETs, ${TOKENS} tokens`);
     const a = await measure(plasma);
     const b = await measure(jupyterhub);
