@@ -14,13 +14,13 @@ export async function loadUser(ctx: HubContext, name: string): Promise<UserRow> 
 }
 
 /** Scope check first (so a stranger cannot probe which names exist), then the lookup. */
-export async function authorizedUser(ctx: HubContext, req: FastifyRequest, name: string, scopes: string[]): Promise<{ identity: Identity; user: UserRow }> {
+export async function authorizedUser(ctx: HubContext, req: FastifyRequest, name: string, scopes: string[]): Promise<{ identity: Identity; user: UserRow; groups: string[] }> {
   const identity = await identify(ctx, req);
   const existing = await ctx.repo.findUser(name);
   const groups = existing ? await ctx.repo.groupsOf(existing.id) : [];
   requireScopes(identity, scopes, { user: name, groups });
   if (!existing) throw notFound(`No such user: ${name}`);
-  return { identity: identity!, user: existing };
+  return { identity: identity!, user: existing, groups };
 }
 
 /** JupyterHub's `include_stopped_servers` (any value but 0), for one user and for the list alike. */
@@ -92,12 +92,12 @@ export function registerUserRoutes(app: FastifyInstance, ctx: HubContext): void 
   });
 
   app.get<{ Params: { name: string } }>('/users/:name', async (req) => {
-    const { identity, user } = await authorizedUser(ctx, req, req.params.name, [
+    const { identity, user, groups } = await authorizedUser(ctx, req, req.params.name, [
       'read:users', 'read:users:name', 'read:servers', 'read:users:groups', 'read:users:activity', 'read:roles:users', 'admin:auth_state',
     ]);
     const q = req.query as Record<string, string | undefined>;
     const includeStopped = stoppedWanted(q);
-    return userModel(ctx, identity, user, { includeStopped });
+    return userModel(ctx, identity, user, { includeStopped, groups });
   });
 
   app.post<{ Params: { name: string } }>('/users/:name', async (req, reply) => {
