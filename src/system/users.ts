@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -39,6 +40,22 @@ function parsePasswd(line: string): SystemUser {
 function parseGroup(line: string): SystemGroup {
   const [name, , gid, members] = line.split(':');
   return { name, gid: Number(gid), members: members ? members.split(',').filter(Boolean) : [] };
+}
+
+/**
+ * Every user the passwd database lists, in one getent. `complete` when nsswitch.conf names only local sources
+ * (files, systemd): then a name missing here has no account. A directory (sss, ldap) may not list its users.
+ */
+export async function listSystemUsers(): Promise<{ users: Map<string, SystemUser>; complete: boolean }> {
+  const users = new Map((await getent('passwd')).map(parsePasswd).map((u) => [u.name, u]));
+  let sources = ['files'];
+  try {
+    const line = fs.readFileSync('/etc/nsswitch.conf', 'utf8').split('\n').find((l) => /^\s*passwd\s*:/.test(l));
+    if (line) sources = line.replace(/#.*/, '').split(':')[1].trim().split(/\s+/).filter((w) => !w.startsWith('['));
+  } catch {
+    // no nsswitch.conf: glibc's default is files
+  }
+  return { users, complete: sources.every((s) => s === 'files' || s === 'systemd') };
 }
 
 export async function lookupUser(name: string): Promise<SystemUser | null> {
