@@ -1,12 +1,19 @@
 #!/usr/bin/env node
 // Builds what a release runs: the CLI (hub, proxy and every command) bundled into dist/plasma.mjs, with
-// npm packages left as imports. One file to load makes every command start faster than through tsx.
+// npm packages left as imports. Each command loads its modules when it runs (dynamic imports in src/cli/), and
+// those become chunks in dist/chunks/: `plasma --help` loads dist/plasma.mjs and commander only.
+import fs from 'node:fs';
 import { build } from 'esbuild';
 
 const started = Date.now();
+// Chunks are named by their hash: old ones would pile up (dist/ui is the web UI's, left alone).
+fs.rmSync('dist/chunks', { recursive: true, force: true });
 await build({
-  entryPoints: ['src/cli/main.ts'],
-  outfile: 'dist/plasma.mjs',
+  entryPoints: { plasma: 'src/cli/main.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
+  chunkNames: 'chunks/[name]-[hash]',
+  splitting: true,
   bundle: true,
   platform: 'node',
   target: 'node20',

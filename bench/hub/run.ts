@@ -1,58 +1,47 @@
 /**
- * bench/hub: Plasma's hub next to the real JupyterHub 3.0 in one run, both behind configurable-http-proxy 4.5.3,
- * both spawning the real jupyterhub-singleuser as local processes. Prints figures and Plasma/JupyterHub ratios.
+ * bench/hub: Plasma's hub next to the real JupyterHub 3.0 in one run, each measured direct to its own API (not
+ * through a proxy) with 10 clients at a time. Plasma's hub runs compiled (dist/, `npm run build` first), as a
+ * release does. Both spawn the real jupyterhub-singleuser as local processes. Prints figures and ratios.
  *
- *   node --import tsx bench/hub/run.ts [--users 200] [--requests 2000] [--spawns 10]
+ *   npm run build && node --import tsx bench/hub/run.ts [--users 1000] [--large 10000] [--requests 2000]
+ *     [--tokens 500] [--listings 40] [--large-listings 10] [--probe 5000] [--spawns 10]
  *
- * Not a test: nothing here asserts a time.
+ * At 1,000 users: user creation, full paginated listings (limit 200), GET /users/{name}, token create and delete,
+ * spawns. Then a bulk POST /users of --probe names while a second client probes GET /users/{name} (does the hub
+ * stall?), the rest up to --large users, full listings and the hub's RSS there. `--large 0` skips that part.
+ * Wall-clock rates move with whatever else the machine runs, so each one also gives the hub's own CPU time per
+ * request (from /proc), which is steadier. Not a test: nothing here asserts a time.
  */
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startJupyterHubBehindChp } from '../../test/helpers/jupyterhub.ts';
-import { Stack, waitFor } from '../../test/helpers/stack.ts';
+import { BIN, REPO_ROOT, Stack, waitFor } from '../../test/helpers/stack.ts';
+import { call, commandSeconds, CONCURRENCY, createUsers, expectOk, fullListing, rate, rssMb, stallProbe, type Rate, type Target } from './measure.ts';
 
-const { values } = parseArgs({ options: { users: { type: 'string', default: '200' }, requests: { type: 'string', default: '2000' }, spawns: { type: 'string', default: '10' } } });
+const { values } = parseArgs({
+  options: {
+    users: { type: 'string', default: '1000' }, large: { type: 'string', default: '10000' }, requests: { type: 'string', default: '2000' },
+    tokens: { type: 'string', default: '500' }, listings: { type: 'string', default: '40' }, 'large-listings': { type: 'string', default: '10' },
+    probe: { type: 'string', default: '5000' }, spawns: { type: 'string', default: '10' },
+  },
+});
 const USERS = Number(values.users);
+const LARGE = Number(values.large);
 const REQUESTS = Number(values.requests);
+const TOKENS = Number(values.tokens);
+const LISTINGS = Number(values.listings);
+const LARGE_LISTINGS = Number(values['large-listings']);
+const PROBE = LARGE ? Math.min(Number(values.probe), LARGE - USERS) : 0;
 const SPAWNS = Number(values.spawns);
-const CONCURRENCY = 10;
 
-interface Target { name: string; api: string; token: string; }
+const name = (i: number) => `pb-${String(i).padStart(6, '0')}`;
+const names = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => name(from + i));
 
-async function call(t: Target, method: string, url: string, body?: unknown) {
-  const res = await fetch(`${t.api}${url}`, {
-    method, headers: { Authorization: `token ${t.token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, text };
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-async function load(t: Target, url: string, total: number) {
-  const times: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < total) {
-      next++;
-      const t0 = performance.now();
-      const r = await call(t, 'GET', url);
-      if (r.status !== 200) throw new Error(`${t.name} ${url} → ${r.status}`);
-      times.push(performance.now() - t0);
-    }
-  }));
-  const seconds = (performance.now() - started) / 1000;
-  times.sort((a, b) => a - b);
-  return { rps: total / seconds, p50: percentile(times, 50), p99: percentile(times, 99) };
-}
-
-async function spawnAll(t: Target, names: string[]): Promise<number> {
+async function spawnAll(t: Target, who: string[]): Promise<number> {
   const t0 = performance.now();
-  await Promise.all(names.map(async (n) => {
+  await Promise.all(who.map(async (n) => {
     const r = await call(t, 'POST', `/users/${n}/server`);
     if (r.status !== 201 && r.status !== 202) throw new Error(`${t.name} spawn ${n} → ${r.status} ${r.text}`);
     await waitFor(async () => JSON.parse((await call(t, 'GET', `/users/${n}`)).text).servers?.['']?.ready === true, 120_000, `${n} ready`);
@@ -60,53 +49,111 @@ async function spawnAll(t: Target, names: string[]): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
-async function stopAll(t: Target, names: string[]) {
-  await Promise.all(names.map((n) => call(t, 'DELETE', `/users/${n}/server`)));
-  for (const n of names) await waitFor(async () => JSON.parse((await call(t, 'GET', `/users/${n}`)).text).servers?.[''] === undefined, 60_000, `${n} stopped`);
+async function stopAll(t: Target, who: string[]) {
+  await Promise.all(who.map((n) => call(t, 'DELETE', `/users/${n}/server`)));
+  for (const n of who) await waitFor(async () => JSON.parse((await call(t, 'GET', `/users/${n}`)).text).servers?.[''] === undefined, 60_000, `${n} stopped`);
 }
 
-async function measure(t: Target, prefix: string) {
-  const names = Array.from({ length: USERS }, (_, i) => `${prefix}${i}`);
-  const c0 = performance.now();
-  const created = await call(t, 'POST', '/users', { usernames: names });
-  if (created.status !== 201) throw new Error(`${t.name} create users → ${created.status} ${created.text}`);
-  const createSeconds = (performance.now() - c0) / 1000;
-  await load(t, '/users?limit=200', 50); // warm-up
-  const list = await load(t, '/users?limit=200', Math.max(50, REQUESTS / 10));
-  const one = await load(t, `/users/${names[0]}`, REQUESTS);
-  const spawnOne = await spawnAll(t, [names[0]]);
-  await stopAll(t, [names[0]]);
-  const spawnMany = await spawnAll(t, names.slice(1, 1 + SPAWNS));
-  await stopAll(t, names.slice(1, 1 + SPAWNS));
-  return { createSeconds, list, one, spawnOne, spawnMany };
+async function listings(t: Target, count: number, expected: number): Promise<Rate> {
+  await fullListing(t); // warm-up
+  return rate(count, async () => {
+    const seen = await fullListing(t);
+    if (seen < expected) throw new Error(`${t.name}: a full listing saw ${seen} users, expected at least ${expected}`);
+  }, t.pid);
 }
 
-/** JupyterHub 3.0 behind its own CHP 4.5.3, as Plasma runs behind its own: the test suite's helper. */
-async function startJupyterHub(): Promise<{ target: Target; stop: () => Promise<void> }> {
-  const jh = await startJupyterHubBehindChp({ password: 'bench-pass' });
-  return { target: { name: 'JupyterHub 3.0', api: `${jh.hub.publicUrl}/hub/api`, token: jh.hub.adminToken }, stop: jh.stop };
+async function measure(t: Target) {
+  const say = (what: string) => console.error(`# ${t.name}: ${what}`);
+  say(`creating ${USERS} users`);
+  const create = await createUsers(t, names(0, USERS));
+  say('listing');
+  const list = await listings(t, LISTINGS, USERS);
+  say('GET /users/{name}');
+  const one = await rate(REQUESTS, async (i) => { await expectOk(t, 'GET', `/users/${name(i % USERS)}`); }, t.pid);
+  say('tokens');
+  const ids: string[] = [];
+  const tokenCreate = await rate(TOKENS, async (i) => {
+    ids[i] = JSON.parse(await expectOk(t, 'POST', `/users/${name(i % 10)}/tokens`, { note: 'bench' })).id;
+  }, t.pid);
+  const tokenDelete = await rate(TOKENS, async (i) => { await expectOk(t, 'DELETE', `/users/${name(i % 10)}/tokens/${ids[i]}`); }, t.pid);
+  let spawnMany = NaN;
+  if (SPAWNS) {
+    say(`${SPAWNS} spawns`);
+    spawnMany = await spawnAll(t, names(1, 1 + SPAWNS));
+    await stopAll(t, names(1, 1 + SPAWNS));
+  }
+  const rssSmall = rssMb(t.pid);
+  if (!LARGE) return { create, list, one, tokenCreate, tokenDelete, spawnMany, rssSmall };
+  say(`bulk POST of ${PROBE} users with a GET /users/{name} probe`);
+  const probe = await stallProbe(t, name(0), names(USERS, USERS + PROBE));
+  say(`up to ${LARGE} users`);
+  await createUsers(t, names(USERS + PROBE, LARGE));
+  say(`listing ${LARGE} users`);
+  const listLarge = await listings(t, LARGE_LISTINGS, LARGE);
+  const oneLarge = await rate(REQUESTS, async (i) => { await expectOk(t, 'GET', `/users/${name((i * 7919) % LARGE)}`); }, t.pid);
+  const rssLarge = rssMb(t.pid);
+  // Then quiet for a while: what stays resident once a burst is over.
+  await new Promise((r) => setTimeout(r, 12_000));
+  const rssLargeIdle = rssMb(t.pid);
+  return { create, list, one, tokenCreate, tokenDelete, spawnMany, rssSmall, probe, listLarge, oneLarge, rssLarge, rssLargeIdle };
+}
+
+function table(a: Awaited<ReturnType<typeof measure>>, b: Awaited<ReturnType<typeof measure>>, help: { node: number; plasma: number; jupyterhub: number }) {
+  const row = (what: string, p: number, j: number, unit: string, higherIsBetter: boolean) =>
+    console.log(`${what.padEnd(52)} ${p.toFixed(2).padStart(10)} ${j.toFixed(2).padStart(12)} ${unit.padEnd(10)} ${(p / j).toFixed(2).padStart(7)}× ${higherIsBetter ? '(higher is better)' : '(lower is better)'}`);
+  console.log(`${'measure'.padEnd(52)} ${'Plasma'.padStart(10)} ${'JupyterHub'.padStart(12)} ${'unit'.padEnd(10)}   ratio`);
+  row(`create ${USERS} users (POST /users)`, a.create, b.create, 's', false);
+  row(`full listing, limit 200, ${USERS} users`, a.list.rps, b.list.rps, 'listings/s', true);
+  row(`  one full listing (p50), ${USERS} users`, a.list.p50 / 1000, b.list.p50 / 1000, 's', false);
+  row('  hub CPU per full listing', a.list.cpuMs, b.list.cpuMs, 'ms', false);
+  row(`GET /users/{name}, ${USERS} users`, a.one.rps, b.one.rps, 'req/s', true);
+  row(`  GET /users/{name} p99`, a.one.p99, b.one.p99, 'ms', false);
+  row('  hub CPU per GET /users/{name}', a.one.cpuMs, b.one.cpuMs, 'ms', false);
+  row('token create (POST /users/{name}/tokens)', a.tokenCreate.rps, b.tokenCreate.rps, 'req/s', true);
+  row('  hub CPU per token create', a.tokenCreate.cpuMs, b.tokenCreate.cpuMs, 'ms', false);
+  row('token delete (DELETE /users/{name}/tokens/{id})', a.tokenDelete.rps, b.tokenDelete.rps, 'req/s', true);
+  row('  hub CPU per token delete', a.tokenDelete.cpuMs, b.tokenDelete.cpuMs, 'ms', false);
+  if (SPAWNS) row(`${SPAWNS} local spawns at once, all ready`, a.spawnMany, b.spawnMany, 's', false);
+  row(`hub RSS, ${USERS} users`, a.rssSmall, b.rssSmall, 'MB', false);
+  if (a.probe && b.probe && a.listLarge && b.listLarge) {
+    row(`bulk POST /users of ${PROBE} names`, a.probe.bulkSeconds, b.probe.bulkSeconds, 's', false);
+    row('  GET /users/{name} meanwhile: p50', a.probe.p50, b.probe.p50, 'ms', false);
+    row('  GET /users/{name} meanwhile: max', a.probe.max, b.probe.max, 'ms', false);
+    row('  GET /users/{name} idle: p50', a.probe.idleP50, b.probe.idleP50, 'ms', false);
+    row(`full listing, limit 200, ${LARGE} users`, a.listLarge.rps, b.listLarge.rps, 'listings/s', true);
+    row(`  one full listing (p50), ${LARGE} users`, a.listLarge.p50 / 1000, b.listLarge.p50 / 1000, 's', false);
+    row('  hub CPU per full listing', a.listLarge.cpuMs, b.listLarge.cpuMs, 'ms', false);
+    row(`GET /users/{name}, ${LARGE} users`, a.oneLarge!.rps, b.oneLarge!.rps, 'req/s', true);
+    row('  hub CPU per GET /users/{name}', a.oneLarge!.cpuMs, b.oneLarge!.cpuMs, 'ms', false);
+    row(`hub RSS, ${LARGE} users, just after the load`, a.rssLarge!, b.rssLarge!, 'MB', false);
+    row(`hub RSS, ${LARGE} users, 12 s later`, a.rssLargeIdle!, b.rssLargeIdle!, 'MB', false);
+  }
+  row('`plasma --help` (compiled) vs `jupyterhub --help`', help.plasma, help.jupyterhub, 's', false);
+  console.log(`# \`node -e ''\` alone takes ${help.node.toFixed(2)} s here now: \`plasma --help\` adds ${(help.plasma - help.node).toFixed(2)} s to Node's own start`);
 }
 
 async function main() {
-  const stack = new Stack({ proxy: 'chp', config: { log_level: 'warn', culler: { enabled: false } } });
-  let jh: Awaited<ReturnType<typeof startJupyterHub>> | null = null;
+  if (!fs.existsSync(path.join(REPO_ROOT, 'dist', 'plasma.mjs'))) throw new Error('run `npm run build` first: the bench runs the compiled hub');
+  process.env.PLASMA_COMPILED = '1';
+  const help = {
+    node: commandSeconds(process.execPath, ['-e', ''], process.env),
+    plasma: commandSeconds(process.execPath, [BIN, '--help'], { ...process.env, PLASMA_COMPILED: '1' }),
+    jupyterhub: commandSeconds('/usr/bin/python3', ['/usr/bin/jupyterhub', '--help'], process.env, 5),
+  };
+  const stack = new Stack({ proxy: 'chp', config: { log_level: 'warn', culler: { enabled: false }, monitoring: { enabled: false } } });
+  let jh: Awaited<ReturnType<typeof startJupyterHubBehindChp>> | null = null;
   try {
     await stack.start();
-    const plasma: Target = { name: 'Plasma', api: stack.apiUrl, token: stack.adminToken };
-    jh = await startJupyterHub();
-    console.log(`# ${USERS} users, ${REQUESTS} GETs at concurrency ${CONCURRENCY}, ${SPAWNS} concurrent spawns; ${os.cpus().length} cores; both behind CHP 4.5.3`);
-    const a = await measure(plasma, 'pb-p');
-    const b = await measure(jh.target, 'pb-j');
-    const row = (what: string, p: number, j: number, unit: string, higherIsBetter: boolean) =>
-      console.log(`${what.padEnd(38)} ${p.toFixed(2).padStart(10)} ${j.toFixed(2).padStart(12)} ${unit.padEnd(6)} ${(p / j).toFixed(2).padStart(6)}× ${higherIsBetter ? '(higher is better)' : '(lower is better)'}`);
-    console.log(`${'measure'.padEnd(38)} ${'Plasma'.padStart(10)} ${'JupyterHub'.padStart(12)} unit    ratio`);
-    row(`create ${USERS} users (one POST /users)`, a.createSeconds * 1000, b.createSeconds * 1000, 'ms', false);
-    row('GET /users/{name} throughput', a.one.rps, b.one.rps, 'req/s', true);
-    row('GET /users/{name} p99', a.one.p99, b.one.p99, 'ms', false);
-    row(`GET /users?limit=200 throughput`, a.list.rps, b.list.rps, 'req/s', true);
-    row(`GET /users?limit=200 p99`, a.list.p99, b.list.p99, 'ms', false);
-    row('spawn 1 server to ready', a.spawnOne * 1000, b.spawnOne * 1000, 'ms', false);
-    row(`spawn ${SPAWNS} servers at once to all ready`, a.spawnMany * 1000, b.spawnMany * 1000, 'ms', false);
+    jh = await startJupyterHubBehindChp({ password: 'bench-pass' });
+    const plasma: Target = { name: 'Plasma', api: `${stack.hubUrl}/hub/api`, token: stack.adminToken, pid: stack.hub!.pid! };
+    const jupyterhub: Target = { name: 'JupyterHub 3.0', api: `http://127.0.0.1:${jh.hub.hubPort}/hub/api`, token: jh.hub.adminToken, pid: jh.hub.child!.pid! };
+    console.log(`# load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; ${os.cpus().length} cores; concurrency ${CONCURRENCY}; direct to each hub's API; ${USERS} users, then up to ${LARGE || 'no more'}; `
+      + `${LISTINGS} + ${LARGE_LISTINGS} full listings, ${REQUESTS} GETs, ${TOKENS} tokens`);
+    const a = await measure(plasma);
+    const b = await measure(jupyterhub);
+    table(a, b, help);
+    // Other work on the machine moves every figure: say how busy it was.
+    console.log(`# load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   } finally {
     await jh?.stop();
     await stack.stop();

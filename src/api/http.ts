@@ -76,13 +76,15 @@ export function pageOf(req: FastifyRequest): Page {
   return { offset, limit, paginated };
 }
 
-/** Wraps a slice as JupyterHub does: a bare list, or `{items, _pagination}` when asked for. */
-export function paginate<T>(req: FastifyRequest, page: Page, all: T[]): unknown {
-  const items = all.slice(page.offset, page.offset + page.limit);
+/**
+ * A page as JupyterHub answers it: a bare list, or `{items, _pagination}` when the client asked for that
+ * (then `total` is the count of every matching row, the page being `items`).
+ */
+export function pageResponse(req: FastifyRequest, page: Page, items: unknown[], total: number | null): unknown {
   if (!page.paginated) return items;
-  const total = all.length;
+  const count = total ?? items.length;
   let next: unknown = null;
-  if (page.offset + page.limit < total) {
+  if (page.offset + page.limit < count) {
     const host = req.headers.host ?? '127.0.0.1';
     const proto = String(req.headers['x-forwarded-proto'] ?? req.protocol).split(',')[0].trim();
     const url = new URL(req.url, `${proto}://${host}`);
@@ -92,13 +94,5 @@ export function paginate<T>(req: FastifyRequest, page: Page, all: T[]): unknown 
     url.searchParams.append('offset', String(page.offset + page.limit));
     next = { offset: page.offset + page.limit, limit: page.limit, url: url.toString() };
   }
-  return { items, _pagination: { offset: page.offset, limit: page.limit, total, next } };
-}
-
-/** Paginates rows, then turns only the visible slice into models. */
-export async function paginateModels<T>(req: FastifyRequest, page: Page, rows: T[], toModel: (row: T) => Promise<unknown>): Promise<unknown> {
-  const slice = paginate(req, page, rows);
-  if (Array.isArray(slice)) return Promise.all((slice as T[]).map(toModel));
-  const wrapped = slice as { items: T[]; _pagination: unknown };
-  return { items: await Promise.all(wrapped.items.map(toModel)), _pagination: wrapped._pagination };
+  return { items, _pagination: { offset: page.offset, limit: page.limit, total: count, next } };
 }

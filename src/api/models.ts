@@ -48,6 +48,13 @@ export async function userModel(
 ): Promise<Record<string, unknown>> {
   const groups = options.groups ?? (await ctx.repo.groupsOf(user.id));
   const servers = options.servers ?? (await ctx.repo.serversOf(user.id));
+  return userModelOf(ctx, identity, user, groups, servers, !!options.includeStopped);
+}
+
+/** The same, from groups and servers already loaded (listings and bulk answers, no query per user). */
+export function userModelOf(
+  ctx: HubContext, identity: Identity | null, user: UserRow, groups: string[], servers: ServerRow[], includeStopped: boolean,
+): Record<string, unknown> {
   const target = { user: user.name, groups };
   const can = (base: string) => (identity ? holds(identity.scopes, base, target) : false);
   const defaultServer = servers.find((s) => s.name === '');
@@ -75,7 +82,7 @@ export async function userModel(
     model.name = user.name;
     const shown: Record<string, unknown> = {};
     for (const s of servers) {
-      if (isActive(ctx, s) || options.includeStopped) shown[s.name] = serverModel(ctx, identity, user.name, s);
+      if (isActive(ctx, s) || includeStopped) shown[s.name] = serverModel(ctx, identity, user.name, s);
     }
     model.servers = shown;
   }
@@ -104,10 +111,11 @@ export function tokenModel(token: TokenRow, owner: UserRow, clientDescription?: 
   };
 }
 
-export async function groupModel(ctx: HubContext, identity: Identity | null, group: { id: number; name: string }) {
+/** `members`: the group's user names when the caller already has them (a listing page loads them at once). */
+export async function groupModel(ctx: HubContext, identity: Identity | null, group: { id: number; name: string }, members?: string[]) {
   const full = identity ? holds(identity.scopes, 'read:groups', { group: group.name }) : false;
   if (!full) return { kind: 'group', name: group.name };
-  return { kind: 'group', name: group.name, roles: [], users: await ctx.repo.groupMembers(group.id) };
+  return { kind: 'group', name: group.name, roles: [], users: members ?? (await ctx.repo.groupMembers(group.id)) };
 }
 
 /** Users a filtered scope (e.g. list:users!user=alice) lets the caller see; null = all. */

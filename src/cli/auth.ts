@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { AuthServiceError, createAuthenticator, LdapAuthenticator, OidcAuthenticator } from '../auth/index.ts';
-import { loadConfig } from '../config/index.ts';
 import type { Repo } from '../db/index.ts';
 
 /** `plasma auth check`: tries the identity provider's settings (LDAP service bind, OIDC discovery) now. */
@@ -10,7 +8,9 @@ export function registerAuthCommands(program: Command): void {
     .description('bind to LDAP as the service account, or read the OpenID provider\'s discovery document; errors name the key to fix')
     .addHelpText('after', '\nExample:\n  plasma auth check')
     .action(async () => {
-      const config = loadConfig();
+      // Loaded here, not at start: `plasma --help` needs commander only.
+      const { AuthServiceError, createAuthenticator, LdapAuthenticator, OidcAuthenticator } = await import('../auth/index.ts');
+      const config = (await import('../config/index.ts')).loadConfig();
       let authenticator;
       try {
         authenticator = createAuthenticator(config.auth, null as unknown as Repo);

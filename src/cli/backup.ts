@@ -1,18 +1,18 @@
 import readline from 'node:readline/promises';
 import type { Command } from 'commander';
-import { loadConfig, resolvePaths } from '../config/index.ts';
-import { createBackup, listBackups, pruneBackups, readBackup, restoreFiles } from '../ops/backup.ts';
-import { hostStatus } from '../ops/status.ts';
-import { backupUserData, restoreUserPath, verifyUserData } from '../ops/user-data.ts';
 import { servicesFor } from './ops.ts';
 import { packageVersion } from './self.ts';
 
 /** `plasma backup` and `plasma restore`. */
 
-function context() {
-  const paths = resolvePaths();
-  const config = loadConfig(paths);
-  return { paths, config };
+/** The config and the backup code, loaded when a command runs (`plasma --help` needs commander only). */
+async function context() {
+  const [configModule, backupModule, statusModule, userDataModule] = await Promise.all([
+    import('../config/index.ts'), import('../ops/backup.ts'), import('../ops/status.ts'), import('../ops/user-data.ts'),
+  ]);
+  const paths = configModule.resolvePaths();
+  const config = configModule.loadConfig(paths);
+  return { paths, config, ...configModule, ...backupModule, ...statusModule, ...userDataModule };
 }
 
 export function registerBackupCommands(program: Command): void {
@@ -26,7 +26,7 @@ export function registerBackupCommands(program: Command): void {
     .option('--json', 'print what was written as JSON')
     .addHelpText('after', '\nExamples:\n  plasma backup --to /srv/backups\n  plasma backup --user-data --repo /srv/backups/homes\n  plasma backup verify --repo /srv/backups/homes')
     .action(async (opts: { to?: string; prune?: boolean; userData?: boolean; repo?: string; scheduled?: boolean; json?: boolean }) => {
-      const { paths, config } = context();
+      const { paths, config, createBackup, pruneBackups, backupUserData } = await context();
       const to = opts.to ?? config.backup.dir ?? paths.archivesDir;
       const say = opts.json ? () => undefined : (line: string) => console.log(line);
       const { file, manifest } = await createBackup(paths, config, { to, reason: opts.scheduled ? 'daily backup' : 'plasma backup', version: packageVersion() });
@@ -43,8 +43,8 @@ export function registerBackupCommands(program: Command): void {
     });
 
   backup.command('list').description('the archives, newest first').option('--json', 'print JSON')
-    .action((opts: { json?: boolean }) => {
-      const { paths, config } = context();
+    .action(async (opts: { json?: boolean }) => {
+      const { paths, config, listBackups } = await context();
       const list = listBackups(config.backup.dir ?? paths.archivesDir);
       if (opts.json || backup.opts().json) return void console.log(JSON.stringify(list, null, 2));
       for (const b of list) console.log(`${b.created.toISOString()}  ${(b.bytes / 1024).toFixed(0).padStart(8)} KiB  ${b.file}`);
@@ -55,7 +55,7 @@ export function registerBackupCommands(program: Command): void {
     .option('--repo <repo>', 'the restic repository (default: backup.user_data.repo)')
     .option('--json', 'print JSON')
     .action(async (opts: { repo?: string; json?: boolean }) => {
-      const { paths, config } = context();
+      const { paths, config, verifyUserData } = await context();
       const result = await verifyUserData(paths, config, { repo: opts.repo ?? backup.opts().repo });
       // `backup` has --json and --repo too: commander gives them to it when they follow the subcommand.
       if (opts.json || backup.opts().json) console.log(JSON.stringify(result, null, 2));
@@ -72,7 +72,7 @@ export function registerBackupCommands(program: Command): void {
     .option('--repo <repo>', 'the restic repository (default: backup.user_data.repo)')
     .addHelpText('after', '\nExample:\n  plasma backup restore-path "/home/alice/Intro course/week1.ipynb"')
     .action(async (target: string, opts: { repo?: string }) => {
-      const { paths, config } = context();
+      const { paths, config, restoreUserPath } = await context();
       await restoreUserPath(paths, config, { repo: opts.repo ?? backup.opts().repo, path: target });
       console.log(`restored ${target} from the latest snapshot`);
     });
@@ -84,7 +84,7 @@ export function registerBackupCommands(program: Command): void {
     .option('--json', 'print what was restored as JSON')
     .addHelpText('after', '\nExample:\n  plasma restore /opt/plasma/backups/plasma-backup-2026-12-01T02-00-00-000Z.tar.gz')
     .action(async (file: string, opts: { yes?: boolean; json?: boolean }) => {
-      const { paths, config } = context();
+      const { paths, config, readBackup, createBackup, restoreFiles, hostStatus, loadConfig } = await context();
       const backup = await readBackup(file); // refuses what is not a backup, or one from a newer Plasma, before anything changes
       const m = backup.manifest;
       if (!opts.yes && process.stdin.isTTY) {

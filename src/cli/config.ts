@@ -1,9 +1,13 @@
 import type { Command } from 'commander';
-import YAML from 'yaml';
-import { ConfigEditor, parseValue } from '../config/edit.ts';
-import { loadConfig, resolvePaths } from '../config/index.ts';
 import { resolveKey, TLJH_ALIASES } from '../config/reload.ts';
-import { apiFailure, HubClient } from './hub-client.ts';
+
+// The config schema, YAML and the database load when a command runs: `plasma --help` needs commander only.
+const editing = async () => {
+  const [{ ConfigEditor, parseValue }, { loadConfig, resolvePaths }, { default: YAML }] = await Promise.all([
+    import('../config/edit.ts'), import('../config/index.ts'), import('yaml'),
+  ]);
+  return { editor: () => new ConfigEditor(resolvePaths().configFile), parseValue, loadConfig, YAML };
+};
 
 const SECRET_KEYS = /^(bind_password|client_secret|auth_token|dummy_password)$/;
 
@@ -22,11 +26,13 @@ const ALIASES_HELP = `\ntljh-config's keys work too: ${Object.entries(TLJH_ALIAS
 export function registerConfigCommands(program: Command): void {
   const config = program.command('config').description('show or change <prefix>/config/config.yaml (validated before saving)')
     .addHelpText('after', `\nExamples:\n  plasma config set limits.memory 1G && plasma config reload\n  plasma config add-item users.banned alice${ALIASES_HELP}`);
-  const editor = () => new ConfigEditor(resolvePaths().configFile);
-  const edit = (typed: string, fn: (e: ConfigEditor, key: string) => void, done: (key: string) => string) => {
+  type Editor = ReturnType<Awaited<ReturnType<typeof editing>>['editor']>;
+  type Parse = Awaited<ReturnType<typeof editing>>['parseValue'];
+  const edit = async (typed: string, fn: (e: Editor, key: string, parse: Parse) => void, done: (key: string) => string) => {
     const { key, alias } = resolveKey(typed);
+    const { editor, parseValue } = await editing();
     const e = editor();
-    fn(e, key);
+    fn(e, key, parseValue);
     e.save();
     console.log(`${done(key)}${alias ? ` (tljh-config's ${alias})` : ''}; run "plasma config reload" to apply it`);
   };
@@ -34,23 +40,25 @@ export function registerConfigCommands(program: Command): void {
   config.command('show')
     .description('print config.yaml (secrets hidden)')
     .option('--effective', 'show every key with its default filled in')
-    .action((opts: { effective?: boolean }) => {
+    .action(async (opts: { effective?: boolean }) => {
+      const { editor, loadConfig, YAML } = await editing();
       const raw = opts.effective ? loadConfig() : YAML.parse(editor().toString()) ?? {};
       process.stdout.write(YAML.stringify(redact(raw)));
     });
   config.command('set').argument('<key>').argument('<value>')
-    .action((key: string, value: string) => edit(key, (e, k) => e.set(k, parseValue(value)), (k) => `set ${k}`));
+    .action((key: string, value: string) => edit(key, (e, k, parse) => e.set(k, parse(value)), (k) => `set ${k}`));
   config.command('unset').argument('<key>')
     .action((key: string) => edit(key, (e, k) => e.unset(k), (k) => `unset ${k}`));
   config.command('add-item').argument('<key>').argument('<value>')
-    .action((key: string, value: string) => edit(key, (e, k) => e.addItem(k, parseValue(value)), (k) => `added to ${k}`));
+    .action((key: string, value: string) => edit(key, (e, k, parse) => e.addItem(k, parse(value)), (k) => `added to ${k}`));
   config.command('remove-item').argument('<key>').argument('<value>')
-    .action((key: string, value: string) => edit(key, (e, k) => e.removeItem(k, parseValue(value)), (k) => `removed from ${k}`));
+    .action((key: string, value: string) => edit(key, (e, k, parse) => e.removeItem(k, parse(value)), (k) => `removed from ${k}`));
   config.command('reload')
     .description('apply config.yaml to the running hub without stopping user servers; says which keys need a restart')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExample:\n  plasma config set limits.memory 1G && plasma config reload')
     .action(async (opts: { json?: boolean }) => {
+      const { apiFailure, HubClient } = await import('./hub-client.ts');
       const answer = await HubClient.with({}, (hub) => hub.request('POST', '/plasma/config/reload'));
       if (answer.status !== 200) throw apiFailure(answer);
       const r = answer.data as { applied: string[]; restart_hub: string[]; restart_proxy: string[]; banned_now: string[] };

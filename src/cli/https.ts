@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig, resolvePaths } from '../config/index.ts';
-import { createLogger } from '../log/index.ts';
-import { AcmeCertificates, type CertificateState } from '../proxy/acme.ts';
+import type { CertificateState } from '../proxy/acme.ts';
 
 function show(state: CertificateState, json: boolean): void {
   if (json) return void console.log(JSON.stringify({ ...state, notAfter: state.notAfter?.toISOString() ?? null }, null, 2));
@@ -12,7 +10,10 @@ function show(state: CertificateState, json: boolean): void {
 /** `plasma https status|renew`: the ACME certificate the proxy serves (https.enabled). */
 export function registerHttpsCommands(program: Command): void {
   const https = program.command('https').description('the HTTPS certificate from Let\'s Encrypt (https.enabled, https.letsencrypt.*)');
-  const certs = () => {
+  const certs = async () => {
+    const [{ loadConfig, resolvePaths }, { createLogger }, { AcmeCertificates }] = await Promise.all([
+      import('../config/index.ts'), import('../log/index.ts'), import('../proxy/acme.ts'),
+    ]);
     const paths = resolvePaths();
     const config = loadConfig(paths);
     if (!config.https.enabled) throw new Error('https.enabled is false: set https.enabled true and https.letsencrypt.domains first');
@@ -22,14 +23,14 @@ export function registerHttpsCommands(program: Command): void {
     .description('show the certificate and whether it is due for renewal')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  plasma https status --json')
-    .action((opts: { json?: boolean }) => show(certs().state(), !!opts.json));
+    .action(async (opts: { json?: boolean }) => show((await certs()).state(), !!opts.json));
   https.command('renew')
     .description('renew the certificate if it is due (--force: now); the proxy swaps it in without dropping connections')
     .option('--force', 'renew even if the certificate is not due')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  plasma https renew --force')
     .action(async (opts: { force?: boolean; json?: boolean }) => {
-      const c = certs();
+      const c = await certs();
       if (!opts.force && !c.state().due) {
         if (!opts.json) console.log('not due yet (use --force to renew now)');
         return show(c.state(), !!opts.json);

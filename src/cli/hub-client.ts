@@ -1,6 +1,12 @@
 import crypto from 'node:crypto';
-import { loadConfig, resolvePaths, type PlasmaConfig } from '../config/index.ts';
-import { openDatabase, Repo } from '../db/index.ts';
+import type { PlasmaConfig } from '../config/index.ts';
+import type { Repo } from '../db/index.ts';
+
+/** The config schema and the database load on first use, not when the CLI starts (`plasma --help`). */
+const stateModules = async () => {
+  const [{ loadConfig, resolvePaths }, { openDatabase, Repo }] = await Promise.all([import('../config/index.ts'), import('../db/index.ts')]);
+  return { loadConfig, resolvePaths, openDatabase, Repo };
+};
 
 /**
  * The CLI talks to the running hub through its REST API, as the UI does, so the hub stays the one owner of
@@ -18,6 +24,7 @@ export class HubClient {
   private constructor(private readonly apiUrl: string, private readonly token: string, private readonly tokenId: number, readonly actingAs: string) {}
 
   static async open(options: { as?: string } = {}): Promise<HubClient> {
+    const { loadConfig, resolvePaths, openDatabase, Repo } = await stateModules();
     const paths = resolvePaths();
     const config = loadConfig(paths);
     const opened = await openDatabase({ file: paths.database, backupsDir: paths.backupsDir });
@@ -93,6 +100,7 @@ export class HubClient {
   }
 
   async close(): Promise<void> {
+    const { resolvePaths, openDatabase, Repo } = await stateModules();
     const paths = resolvePaths();
     const opened = await openDatabase({ file: paths.database, backupsDir: paths.backupsDir });
     try {

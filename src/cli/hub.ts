@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Command } from 'commander';
-import { hashPassword, passwordProblem, usernameProblem } from '../auth/index.ts';
-import { loadConfig, resolvePaths, type PlasmaConfig, type PlasmaPaths } from '../config/index.ts';
-import { openDatabase, Repo } from '../db/index.ts';
-import { proxyToken, startHub, type RunningHub } from '../hub/index.ts';
+import type { PlasmaConfig, PlasmaPaths } from '../config/index.ts';
+import { resolvePaths } from '../config/paths.ts';
+import { proxyToken } from '../config/secrets.ts';
+import type { Repo } from '../db/index.ts';
+import type { RunningHub } from '../hub/index.ts';
 import { announce, forkSuccessor, receiveListeners, waitForGo, writeHandoverStatus } from '../system/handover.ts';
-import { newApiToken } from '../api/routes/tokens.ts';
 import { claimPidFile, pidFile } from '../system/processes.ts';
 import { notifySystemd } from '../system/systemd.ts';
 import { plasmaBin, successorBin } from './self.ts';
@@ -13,9 +13,15 @@ import { readStdin } from './stdin.ts';
 import { registerUserBatchCommands } from './users.ts';
 
 
+// The hub, the database and the config schema load when a command runs, not at start: `plasma --help` loads
+// commander and these small modules only (bench/hub measures it).
+const loadConfig = async (paths: PlasmaPaths) => (await import('../config/index.ts')).loadConfig(paths);
+const startHub = async (...args: Parameters<typeof import('../hub/index.ts').startHub>) => (await import('../hub/index.ts')).startHub(...args);
+
 export async function withRepo<T>(fn: (repo: Repo, config: PlasmaConfig) => Promise<T>): Promise<T> {
+  const { openDatabase, Repo } = await import('../db/index.ts');
   const paths = resolvePaths();
-  const config = loadConfig(paths);
+  const config = await loadConfig(paths);
   const opened = await openDatabase({ file: paths.database, backupsDir: paths.backupsDir });
   try {
     return await fn(new Repo(opened.db), config);
@@ -120,7 +126,7 @@ export function registerHubCommands(program: Command): void {
     .description('run the proxy and the hub in the foreground; Ctrl-C stops both but never the user servers')
     .action(async () => {
       const paths = resolvePaths();
-      const config = loadConfig(paths);
+      const config = await loadConfig(paths);
       const proxy = startProxyProcess(config, paths);
       let stopping = false;
       proxy.on('exit', (code, signal) => {
@@ -149,6 +155,7 @@ export function registerHubCommands(program: Command): void {
     .option('--note <text>', 'what the token is for', 'Requested via plasma token')
     .option('--expires-in <seconds>', 'lifetime in seconds (default: never expires)')
     .action(async (name: string, opts: { note: string; expiresIn?: string }) => {
+      const { newApiToken } = await import('../api/routes/tokens.ts');
       const token = await withRepo(async (repo, config) => {
         let user = await repo.findUser(name);
         if (!user && config.auth.admin_users.includes(name)) user = await repo.createUser(name, true);
@@ -171,6 +178,7 @@ export function registerHubCommands(program: Command): void {
     .option('--admin', 'make the user an admin', false)
     .option('--password-stdin', 'read a password from standard input (native authentication)', false)
     .action(async (name: string, opts: { admin: boolean; passwordStdin: boolean }) => {
+      const { hashPassword, passwordProblem, usernameProblem } = await import('../auth/index.ts');
       const problem = usernameProblem(name);
       if (problem) fail(problem);
       const password = opts.passwordStdin ? await readStdin() : null;
@@ -194,6 +202,7 @@ export function registerHubCommands(program: Command): void {
     .description('set a native user\'s password from standard input')
     .argument('<name>')
     .action(async (name: string) => {
+      const { hashPassword, passwordProblem } = await import('../auth/index.ts');
       const password = await readStdin();
       const bad = passwordProblem(password);
       if (bad) fail(bad);

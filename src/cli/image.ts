@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { bootstrapImages } from '../ops/base-image.ts';
 
 /** `plasma image …`: images Plasma makes itself. */
 export function registerImageCommands(program: Command): void {
@@ -13,6 +12,7 @@ export function registerImageCommands(program: Command): void {
     .option('--base-image <name>', 'name of the Jupyter base image', 'plasma/base:latest')
     .action(async (opts: { force?: boolean; mirror: string; suite: string; rootImage: string; baseImage: string }) => {
       const started = Date.now();
+      const { bootstrapImages } = await import('../ops/base-image.ts');
       await bootstrapImages({
         force: opts.force, mirror: opts.mirror, suite: opts.suite, rootImage: opts.rootImage, baseImage: opts.baseImage,
         progress: (line) => console.log(line),

@@ -2,10 +2,6 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig, resolvePaths } from '../config/index.ts';
-import { createLogger } from '../log/index.ts';
-import { tailFile } from '../log/tail.ts';
-import { createSpawner } from '../spawner/index.ts';
 import { withRepo } from './hub.ts';
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
@@ -47,6 +43,9 @@ export function registerLogsCommands(program: Command): void {
       const abort = new AbortController();
       process.once('SIGINT', () => abort.abort());
       const follow = !!opts.follow;
+      // Loaded here: `plasma --help` needs commander only.
+      const { loadConfig, resolvePaths } = await import('../config/index.ts');
+      const { tailFile } = await import('../log/tail.ts');
       const paths = resolvePaths();
       if (what === 'hub' || what === 'proxy') {
         const file = path.join(paths.logsDir, `${what}.log`);
@@ -65,6 +64,7 @@ export function registerLogsCommands(program: Command): void {
         if (!server || server.status === 'stopped') throw new Error(`${what} has no running server${opts.server ? ` named ${opts.server}` : ''}`);
         return JSON.parse(server.spawner_state) as Record<string, unknown>;
       });
+      const [{ createSpawner }, { createLogger }] = await Promise.all([import('../spawner/index.ts'), import('../log/index.ts')]);
       const spawner = await createSpawner(config, paths, createLogger('plasma-cli', 'warn'), '');
       if (!spawner.streamLogs) throw new Error(`the ${spawner.kind} spawner keeps no logs`);
       for await (const text of spawner.streamLogs(state, { lines, follow, signal: abort.signal })) process.stdout.write(text);

@@ -1,15 +1,11 @@
 import fs from 'node:fs';
 import readline from 'node:readline/promises';
 import type { Command } from 'commander';
-import { loadConfig, resolvePaths, type PlasmaConfig, type PlasmaPaths } from '../config/index.ts';
-import { openDatabase } from '../db/index.ts';
-import { proxyToken } from '../hub/index.ts';
-import { importTljh } from '../ops/import-tljh.ts';
-import { install } from '../ops/install.ts';
+import type { PlasmaConfig, PlasmaPaths } from '../config/index.ts';
+import { resolvePaths } from '../config/paths.ts';
+import { proxyToken } from '../config/secrets.ts';
 import { Services, SERVICES, type ServiceName } from '../ops/services.ts';
-import { formatStatus, hostStatus } from '../ops/status.ts';
-import { uninstall } from '../ops/uninstall.ts';
-import { rollbackLast, upgrade, UpgradeError, type UpgradeReport } from '../ops/upgrade.ts';
+import type { UpgradeReport } from '../ops/upgrade.ts';
 import { packageRoot, packageVersion, plasmaBin } from './self.ts';
 import { readStdin } from './stdin.ts';
 
@@ -23,9 +19,12 @@ export function servicesFor(paths: PlasmaPaths, config: PlasmaConfig): Services 
   });
 }
 
-function context() {
+/** The config (its schema) loads when a command runs: `plasma --help` needs commander only. */
+const loadConfig = async (paths: PlasmaPaths) => (await import('../config/index.ts')).loadConfig(paths);
+
+async function context() {
   const paths = resolvePaths();
-  const config = loadConfig(paths);
+  const config = await loadConfig(paths);
   return { paths, config, services: servicesFor(paths, config) };
 }
 
@@ -57,9 +56,10 @@ export function registerOpsCommands(program: Command): void {
     .action(async (opts: { from?: string; admin?: string; passwordStdin?: boolean; docker: boolean; start: boolean }) => {
       const paths = resolvePaths();
       const password = opts.passwordStdin ? await readStdin() : undefined;
+      const [{ install }, configModule] = await Promise.all([import('../ops/install.ts'), import('../config/index.ts')]);
       const report = await install(paths, {
         from: opts.from ?? packageRoot(), admin: opts.admin, password, docker: opts.docker, start: opts.start, say,
-        services: () => servicesFor(paths, loadConfig(paths)),
+        services: () => servicesFor(paths, configModule.loadConfig(paths)),
       });
       if (!report.changes.length) console.log('\nnothing to change: this installation is as it should be');
       else console.log(`\n${report.changes.length} change${report.changes.length === 1 ? '' : 's'}:\n${report.changes.map((c) => `  - ${c}`).join('\n')}`);
@@ -73,7 +73,8 @@ export function registerOpsCommands(program: Command): void {
     .option('--json', 'print the report as JSON')
     .addHelpText('after', '\nExamples:\n  plasma upgrade --from /srv/src/plasma\n  plasma upgrade --from plasma-0.2.0.tgz --json')
     .action(async (opts: { from?: string; force?: boolean; json?: boolean }) => {
-      const { paths, config, services } = context();
+      const { paths, config, services } = await context();
+      const { upgrade, UpgradeError } = await import('../ops/upgrade.ts');
       try {
         printReport(await upgrade(paths, config, services, { from: opts.from ?? packageRoot(), version: packageVersion(), say: opts.json ? () => undefined : say, force: opts.force }), !!opts.json);
       } catch (err) {
@@ -86,7 +87,8 @@ export function registerOpsCommands(program: Command): void {
     .description('undo the last upgrade: its previous release, on the database as it was before it')
     .addHelpText('after', '\nExample:\n  plasma rollback')
     .action(async () => {
-      const { paths, services } = context();
+      const { paths, services } = await context();
+      const { rollbackLast } = await import('../ops/upgrade.ts');
       const done = await rollbackLast(paths, services, say);
       console.log(`rolled back from ${done.from} to ${done.to}`);
     });
@@ -97,7 +99,7 @@ export function registerOpsCommands(program: Command): void {
       .argument('[service]', 'hub or proxy')
       .addHelpText('after', `\nExamples:\n  plasma ${verb}\n  plasma ${verb} hub`)
       .action(async (service?: string) => {
-        const { services } = context();
+        const { services } = await context();
         const names = serviceArg(service);
         for (const name of verb === 'stop' ? [...names].reverse() : names) {
           if (verb === 'stop') {
@@ -116,7 +118,8 @@ export function registerOpsCommands(program: Command): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  plasma status --json | jq .services')
     .action(async (opts: { json?: boolean }) => {
-      const { paths, config, services } = context();
+      const { paths, config, services } = await context();
+      const { formatStatus, hostStatus } = await import('../ops/status.ts');
       const status = await hostStatus(paths, config, services, packageVersion());
       console.log(opts.json ? JSON.stringify(status, null, 2) : formatStatus(status));
     });
@@ -127,7 +130,8 @@ export function registerOpsCommands(program: Command): void {
     .option('--yes', 'do not ask for confirmation')
     .addHelpText('after', '\nExamples:\n  plasma uninstall\n  plasma uninstall --purge --yes')
     .action(async (opts: { purge?: boolean; yes?: boolean }) => {
-      const { paths, config, services } = context();
+      const { paths, config, services } = await context();
+      const { uninstall } = await import('../ops/uninstall.ts');
       if (opts.purge && !opts.yes) {
         if (!process.stdin.isTTY) throw new Error('--purge deletes the database and the environment images: add --yes to confirm');
         const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
@@ -145,6 +149,7 @@ export function registerOpsCommands(program: Command): void {
     .option('--json', 'print the report as JSON')
     .addHelpText('after', '\nExamples:\n  plasma import --from-tljh /opt/tljh --dry-run\n  plasma import --from-tljh /mnt/old-server/opt/tljh --json')
     .action(async (opts: { fromTljh: string; dryRun?: boolean; json?: boolean }) => {
+      const { importTljh } = await import('../ops/import-tljh.ts');
       const report = await importTljh(resolvePaths(), opts.fromTljh, { dryRun: !!opts.dryRun });
       if (opts.json) return void console.log(JSON.stringify(report, null, 2));
       const verb = report.dry_run ? 'would import' : 'imported';
@@ -161,6 +166,7 @@ export function registerOpsCommands(program: Command): void {
     .addHelpText('after', '\nExample:\n  plasma db migrate')
     .action(async (opts: { json?: boolean }) => {
       const paths = resolvePaths();
+      const { openDatabase } = await import('../db/index.ts');
       const opened = await openDatabase({ file: paths.database, backupsDir: paths.backupsDir });
       await opened.close();
       if (opts.json) console.log(JSON.stringify({ applied: opened.applied, backup: opened.backupFile }));

@@ -1,10 +1,12 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ensureSecretFile, loadConfig, resolvePaths, type PlasmaPaths } from '../config/index.ts';
-import { createLogger, type Logger } from '../log/index.ts';
+import type { PlasmaPaths } from '../config/index.ts';
+import { resolvePaths } from '../config/paths.ts';
+import { ensureSecretFile } from '../config/secrets.ts';
+import type { Logger } from '../log/index.ts';
 import { announceReady, handOver, receiveListeners } from '../proxy/handover.ts';
-import { startProxy, type ProxyOptions, type RunningProxy } from '../proxy/index.ts';
-import { AcmeCertificates, challengeAnswer } from '../proxy/acme.ts';
+import type { ProxyOptions, RunningProxy } from '../proxy/index.ts';
+import type { AcmeCertificates } from '../proxy/acme.ts';
 import { writeHandoverStatus } from '../system/handover.ts';
 import { claimPidFile, pidFile } from '../system/processes.ts';
 import { notifySystemd } from '../system/systemd.ts';
@@ -79,6 +81,10 @@ export function registerProxyCommands(program: Command): void {
     .allowExcessArguments(true) // … nor the values of such flags
     .action(async (flags: ProxyFlags, command: Command) => {
       const chpMode = ['ip', 'port', 'apiIp', 'apiPort', 'defaultTarget', 'errorTarget'].some((k) => flags[k as keyof ProxyFlags] !== undefined);
+      // The proxy, its logger and the config schema load here: `plasma --help` needs commander only.
+      const [{ loadConfig }, { createLogger }, { startProxy }, { AcmeCertificates, challengeAnswer }] = await Promise.all([
+        import('../config/index.ts'), import('../log/index.ts'), import('../proxy/index.ts'), import('../proxy/acme.ts'),
+      ]);
       const paths = resolvePaths();
       const config = chpMode && !process.env.PLASMA_PREFIX ? null : loadConfig(paths);
       const level = flags.logLevel ?? config?.log_level ?? 'info';

@@ -1,14 +1,20 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { resolvePaths, type PlasmaConfig } from '../config/index.ts';
-import { UserDiskRepo, type Repo } from '../db/index.ts';
-import { createLogger } from '../log/index.ts';
-import { DiskUsage } from '../ops/disk-usage.ts';
-import { formatSize, parseSize, QuotaError, setQuota } from '../ops/quota.ts';
-import { BatchError, readUsersCsv } from '../ops/users-csv.ts';
-import { planImport, planRemove, runImport, runRemove, type BatchDeps } from '../ops/users-import.ts';
-import { lookupUser } from '../system/users.ts';
+import type { PlasmaConfig } from '../config/index.ts';
+import { resolvePaths } from '../config/paths.ts';
+import type { Repo } from '../db/index.ts';
+import type { BatchDeps } from '../ops/users-import.ts';
 import { HubClient } from './hub-client.ts';
+
+/** What the commands run on, loaded when one runs: `plasma --help` needs commander only. */
+async function domain() {
+  const modules = await Promise.all([
+    import('../db/index.ts'), import('../log/index.ts'), import('../ops/disk-usage.ts'), import('../ops/quota.ts'),
+    import('../ops/users-csv.ts'), import('../ops/users-import.ts'), import('../system/users.ts'),
+  ]);
+  return Object.assign({}, ...modules) as typeof modules[0] & typeof modules[1] & typeof modules[2] & typeof modules[3]
+    & typeof modules[4] & typeof modules[5] & typeof modules[6];
+}
 
 type WithRepo = <T>(fn: (repo: Repo, config: PlasmaConfig) => Promise<T>) => Promise<T>;
 
@@ -24,7 +30,8 @@ function readFile(file: string): string {
   }
 }
 
-function batchDeps(repo: Repo, config: PlasmaConfig, quiet: boolean): BatchDeps {
+async function batchDeps(repo: Repo, config: PlasmaConfig, quiet: boolean): Promise<BatchDeps> {
+  const { UserDiskRepo } = await domain();
   return {
     repo, disk: new UserDiskRepo(repo.db), config, configFile: resolvePaths().configFile,
     progress: quiet ? undefined : (m) => console.error(m),
@@ -55,6 +62,7 @@ export function registerUserBatchCommands(users: Command, withRepo: WithRepo): v
     .addHelpText('after', '\nExample:\n  plasma users list --json')
     .action(async (opts: { json?: boolean }) => {
       await withRepo(async (repo, config) => {
+        const { DiskUsage, UserDiskRepo, createLogger, formatSize } = await domain();
         const disk = new DiskUsage(repo, new UserDiskRepo(repo.db), config.users, createLogger('plasma-cli', 'warn'));
         const rows = await disk.disk.all();
         const list = (await repo.listUsers()).map((u) => ({ name: u.name, admin: !!u.admin, disk: disk.view(rows.get(u.id)) }));
@@ -78,7 +86,8 @@ export function registerUserBatchCommands(users: Command, withRepo: WithRepo): v
     .action(async (file: string, opts: { dryRun?: boolean; addToEnvironmentGroups?: boolean; json?: boolean }) => {
       const text = readFile(file);
       await withRepo(async (repo, config) => {
-        const deps = batchDeps(repo, config, !!opts.json);
+        const { planImport, readUsersCsv, runImport, BatchError } = await domain();
+        const deps = await batchDeps(repo, config, !!opts.json);
         try {
           const plan = await planImport(readUsersCsv(text, config.users.home_base), deps, { addToEnvironmentGroups: opts.addToEnvironmentGroups });
           if (opts.dryRun) {
@@ -113,7 +122,8 @@ export function registerUserBatchCommands(users: Command, withRepo: WithRepo): v
           await repo.deleteUser(user.id);
           return void console.log(`removed user ${target} (their files are kept)`);
         }
-        const deps = batchDeps(repo, config, false);
+        const { planRemove, readUsersCsv, runRemove, BatchError } = await domain();
+        const deps = await batchDeps(repo, config, false);
         try {
           const plan = await planRemove(readUsersCsv(readFile(target), config.users.home_base, { forRemoval: true }), deps, { removeHomes: !!opts.yes });
           if (opts.dryRun) {
@@ -139,6 +149,7 @@ export function registerUserBatchCommands(users: Command, withRepo: WithRepo): v
     .option('--setquota', 'also set a kernel quota with setquota, whatever users.disk.setquota says')
     .addHelpText('after', '\nExample:\n  plasma users quota alice --soft 1G --hard 2G')
     .action(async (name: string, opts: { soft: string; hard: string; setquota?: boolean }) => {
+      const { parseSize, formatSize, lookupUser, setQuota, QuotaError, UserDiskRepo } = await domain();
       const soft = parseSize(opts.soft) ?? fail(`--soft: ${JSON.stringify(opts.soft)} is not a size such as 500M or 2G`);
       const hard = parseSize(opts.hard) ?? fail(`--hard: ${JSON.stringify(opts.hard)} is not a size such as 500M or 2G`);
       if (soft > hard) fail('--soft is larger than --hard');
@@ -165,6 +176,7 @@ export function registerUserBatchCommands(users: Command, withRepo: WithRepo): v
     .addHelpText('after', '\nExample:\n  plasma users usage alice')
     .action(async (name: string | undefined, opts: { json?: boolean }) => {
       await withRepo(async (repo, config) => {
+        const { DiskUsage, UserDiskRepo, createLogger, formatSize } = await domain();
         const disk = new DiskUsage(repo, new UserDiskRepo(repo.db), config.users, createLogger('plasma-cli', 'warn'));
         const users = name ? [(await repo.findUser(name)) ?? fail(`no such user: ${name}`)] : await repo.listUsers();
         const out: Array<{ name: string; disk: unknown }> = [];

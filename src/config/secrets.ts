@@ -21,3 +21,8 @@ export function ensureSecretFile(file: string, bytes = 32): string {
     throw err;
   }
 }
+
+/** The proxy's API token: the environment's (CHP's variable), the config's, or the generated secret file's. */
+export function proxyToken(config: { proxy: { auth_token?: string | null } }, paths: { proxyTokenFile: string }): string {
+  return process.env.CONFIGPROXY_AUTH_TOKEN || config.proxy.auth_token || ensureSecretFile(paths.proxyTokenFile);
+}

@@ -1,9 +1,11 @@
 import crypto from 'node:crypto';
-import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type {
   ApiTokensTable, Database, GroupsTable, OAuthClientsTable, OAuthCodesTable, ServersTable, ServerStatus,
   SessionsTable, UsersTable,
 } from './schema.ts';
+import { inChunks } from './chunks.ts';
+import { groupPage, membersOfGroups, userPage, type UserPageQuery } from './listing.ts';
 import { nowIso } from './time.ts';
 
 export type UserRow = Selectable<UsersTable>;
@@ -13,8 +15,6 @@ export type TokenRow = Selectable<ApiTokensTable>;
 export type OAuthClientRow = Selectable<OAuthClientsTable>;
 export type OAuthCodeRow = Selectable<OAuthCodesTable>;
 export type SessionRow = Selectable<SessionsTable>;
-export const USER_SORTS = ['id', 'name', 'last_activity', '-id', '-name', '-last_activity'] as const;
-export type UserSort = (typeof USER_SORTS)[number];
 
 /** Secrets are random and long, so a plain SHA-256 is a sound one-way store (as JupyterHub's 1-round hash). */
 export function hashSecret(secret: string): string {
@@ -54,6 +54,21 @@ export class Repo {
       .values({ name, admin: admin ? 1 : 0, created: nowIso(), cookie_id: crypto.randomUUID(), password_hash: passwordHash })
       .returningAll().executeTakeFirstOrThrow();
   }
+  /** Users by name, a slice at a time (missing names are simply absent). */
+  findUsersByNames(names: readonly string[]): Promise<UserRow[]> {
+    return inChunks(names, (slice) => this.db.selectFrom('users').selectAll().where('name', 'in', slice).execute());
+  }
+  /**
+   * Many users: one multi-row insert per slice, each slice its own transaction, the event loop free between
+   * slices. A name taken meanwhile (another request) is skipped, not an error: the result holds who was made.
+   */
+  createUsers(names: readonly string[], admin = false): Promise<UserRow[]> {
+    const created = nowIso();
+    return inChunks(names, (slice) => this.db.transaction().execute((trx) => trx.insertInto('users')
+      .values(slice.map((name) => ({ name, admin: admin ? 1 : 0, created, cookie_id: crypto.randomUUID(), password_hash: null })))
+      .onConflict((oc) => oc.column('name').doNothing())
+      .returningAll().execute()));
+  }
   async updateUser(id: number, patch: Partial<Pick<UserRow, 'name' | 'admin' | 'password_hash' | 'last_login' | 'cookie_id' | 'auth_state'>>) {
     await this.db.updateTable('users').set(patch).where('id', '=', id).execute();
   }
@@ -65,19 +80,13 @@ export class Repo {
     await this.db.updateTable('users').set({ last_activity: when }).where('id', '=', id)
       .where((eb) => eb.or([eb('last_activity', 'is', null), eb('last_activity', '<', when)])).execute();
   }
-  /** Users, in JupyterHub 5's `sort` order: id, name or last_activity; nulls first ascending, last descending. */
-  listUsers(filter: { nameFilter?: string; ids?: number[]; sort?: UserSort } = {}) {
-    const sort = filter.sort ?? 'id';
-    const desc = sort.startsWith('-');
-    const column = sql.ref(`users.${desc ? sort.slice(1) : sort}`);
-    let q = this.db.selectFrom('users').selectAll()
-      .orderBy(desc ? sql`${column} is null` : sql`${column} is not null`)
-      .orderBy(column, desc ? 'desc' : 'asc')
-      .orderBy('id');
-    // A literal prefix match (no LIKE wildcards to escape).
-    if (filter.nameFilter) q = q.where(sql<boolean>`substr(name, 1, ${filter.nameFilter.length}) = ${filter.nameFilter}`);
-    if (filter.ids) q = q.where('id', 'in', filter.ids.length ? filter.ids : [-1]);
-    return q.execute();
+  /** Every user, in id order (batch jobs and the CLI; the API pages through usersPage). */
+  listUsers() {
+    return this.db.selectFrom('users').selectAll().orderBy('id').execute();
+  }
+  /** One page of users, filtered and sorted in SQL (listing.ts). */
+  usersPage(q: UserPageQuery) {
+    return userPage(this.db, q);
   }
   countUsers() {
     return this.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
@@ -89,6 +98,21 @@ export class Repo {
   }
   listGroups() {
     return this.db.selectFrom('groups').selectAll().orderBy('id').execute();
+  }
+  groupsPage(q: Parameters<typeof groupPage>[1]) {
+    return groupPage(this.db, q);
+  }
+  /** Members of many groups in one query, keyed by group id. */
+  membersOfGroups(groupIds: number[]) {
+    return membersOfGroups(this.db, groupIds);
+  }
+  findGroupsByNames(names: readonly string[]): Promise<GroupRow[]> {
+    return inChunks(names, (slice) => this.db.selectFrom('groups').selectAll().where('name', 'in', slice).execute());
+  }
+  /** Many groups, a slice per statement; a name taken meanwhile is skipped. */
+  createGroups(names: readonly string[]): Promise<GroupRow[]> {
+    return inChunks(names, (slice) => this.db.insertInto('groups').values(slice.map((name) => ({ name, system: 0 })))
+      .onConflict((oc) => oc.column('name').doNothing()).returningAll().execute());
   }
   createGroup(name: string, system = false) {
     return this.db.insertInto('groups').values({ name, system: system ? 1 : 0 }).returningAll().executeTakeFirstOrThrow();
@@ -119,15 +143,19 @@ export class Repo {
     for (const r of rows) out.get(r.user_id)?.push(r.name);
     return out;
   }
+  /** A slice of members per statement (chunks.ts), so a class of thousands does not hold the hub. */
   async addMembers(groupId: number, userIds: number[]) {
-    for (const userId of userIds) {
-      await this.db.insertInto('user_groups').values({ user_id: userId, group_id: groupId })
+    await inChunks(userIds, async (slice) => {
+      await this.db.insertInto('user_groups').values(slice.map((userId) => ({ user_id: userId, group_id: groupId })))
         .onConflict((oc) => oc.doNothing()).execute();
-    }
+      return [];
+    });
   }
   async removeMembers(groupId: number, userIds: number[]) {
-    if (!userIds.length) return;
-    await this.db.deleteFrom('user_groups').where('group_id', '=', groupId).where('user_id', 'in', userIds).execute();
+    await inChunks(userIds, async (slice) => {
+      await this.db.deleteFrom('user_groups').where('group_id', '=', groupId).where('user_id', 'in', slice).execute();
+      return [];
+    });
   }
 
   // ---- servers

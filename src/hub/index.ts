@@ -4,7 +4,8 @@ import path from 'node:path';
 import { listenOn, type ListeningHandle } from '../system/handover.ts';
 import { createAuthenticator } from '../auth/index.ts';
 import { LoginThrottle, SessionStore } from '../auth/sessions.ts';
-import { ensureSecretFile, loadConfig, resolvePaths, type PlasmaConfig, type PlasmaPaths } from '../config/index.ts';
+import { loadConfig, resolvePaths, type PlasmaConfig, type PlasmaPaths } from '../config/index.ts';
+import { proxyToken } from '../config/secrets.ts';
 import { openDatabase, Repo, UserDiskRepo } from '../db/index.ts';
 import { DiskUsage } from '../ops/disk-usage.ts';
 import { createLogger, type Logger } from '../log/index.ts';
@@ -30,9 +31,7 @@ export interface RunningHub {
   closed: Promise<void>;
 }
 
-export function proxyToken(config: PlasmaConfig, paths: PlasmaPaths): string {
-  return process.env.CONFIGPROXY_AUTH_TOKEN || config.proxy.auth_token || ensureSecretFile(paths.proxyTokenFile);
-}
+export { proxyToken };
 
 function loopbackFor(ip: string): string {
   return ip === '0.0.0.0' || ip === '::' ? '127.0.0.1' : ip;

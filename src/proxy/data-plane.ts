@@ -59,6 +59,11 @@ interface Exchange {
   closeAfter: boolean;
   /** The client waits for "100 Continue" before sending its body. */
   expectContinue: boolean;
+  /**
+   * The backend answered before the request body was all there and will close (a 413, a 401): the rest of the
+   * body is read from the client and dropped, never sent on, so the backend's answer is what the client gets.
+   */
+  bodyRefused: boolean;
 }
 
 const pathOf = (url: string) => {
@@ -347,7 +352,7 @@ class ClientConnection {
     const ex: Exchange = {
       head, route: undefined, headerText: text, upstreamHead: '', hasBody, chunkedUp: chunked, buffered: null, requestDone: false,
       upstream: null, retried: false, response: 'none', status: 0, chunkedDown: false, isHead: head.method === 'HEAD',
-      closeAfter: !head.keepAlive || plane.draining, expectContinue: expectContinue && hasBody,
+      closeAfter: !head.keepAlive || plane.draining, expectContinue: expectContinue && hasBody, bodyRefused: false,
     };
     this.parsing = ex;
     if (this.active) {
@@ -410,7 +415,7 @@ class ClientConnection {
     const ex = this.parsing;
     if (!ex) return;
     if (ex.buffered) ex.buffered.push(chunk);
-    else if (ex.upstream && ex.response !== 'done') this.writeBody(ex, chunk);
+    else if (ex.upstream && ex.response !== 'done' && !ex.bodyRefused) this.writeBody(ex, chunk);
     // else: the answer did not need the body (an error page, or the backend already answered): dropped
   }
 
@@ -420,7 +425,7 @@ class ClientConnection {
     this.parsing = null;
     ex.requestDone = true;
     if (ex.buffered) return;
-    if (ex.upstream && ex.chunkedUp && ex.response !== 'done') ex.upstream.socket.write('0\r\n\r\n');
+    if (ex.upstream && ex.chunkedUp && ex.response !== 'done' && !ex.bodyRefused) ex.upstream.socket.write('0\r\n\r\n');
     if (ex.response === 'done') this.finish(ex);
   }
 
@@ -504,6 +509,9 @@ class ResponseRelay implements UpstreamListener {
     }
     ex.response = 'started';
     ex.status = head.status;
+    // An early answer from a backend that closes after it: more body would only meet a reset, which could
+    // discard the answer before it is read.
+    if (!ex.requestDone && !head.keepAlive) ex.bodyRefused = true;
     this.owner.plane.counters.answered(head.status);
     let text = `HTTP/1.1 ${head.status} ${head.statusMessage}\r\n`;
     let hasLength = false;

@@ -6,7 +6,7 @@ import { createLogger, type Logger } from '../log/index.ts';
 import { listenOn, type ListeningHandle } from '../system/handover.ts';
 import { DataPlane } from './data-plane.ts';
 import { selfCheck } from './http1.ts';
-import { idleCollector } from './idle-gc.ts';
+import { idleCollector } from '../system/idle-gc.ts';
 import { RouteTable } from './route-table.ts';
 import { createRoutesApiServer } from './routes-api.ts';
 import { RouteStore } from './store.ts';

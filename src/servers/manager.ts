@@ -68,6 +68,11 @@ export class ServerManager {
     return this.ops.get(serverId)?.kind ?? null;
   }
 
+  /** Servers with a start or stop under way (the listing's state filter counts them in SQL). */
+  pendingServerIds(): number[] {
+    return [...this.ops.keys()];
+  }
+
   /** Starts a server; resolves once it is ready or after `waitMs`, whichever comes first. */
   async start(user: UserRow, serverName: string, userOptions: Record<string, unknown>, waitMs = 10_000): Promise<'ready' | 'pending'> {
     const prefix = this.prefixFor(user.name, serverName);

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -41,20 +42,27 @@ function parseGroup(line: string): SystemGroup {
   return { name, gid: Number(gid), members: members ? members.split(',').filter(Boolean) : [] };
 }
 
+/**
+ * Every user the passwd database lists, in one getent. `complete` when nsswitch.conf names only local sources
+ * (files, systemd): then a name missing here has no account. A directory (sss, ldap) may not list its users.
+ */
+export async function listSystemUsers(): Promise<{ users: Map<string, SystemUser>; complete: boolean }> {
+  const users = new Map<string, SystemUser>();
+  for (const user of (await getent('passwd')).map(parsePasswd)) if (!users.has(user.name)) users.set(user.name, user); // the first source wins, as for getpwnam
+  let sources = ['files'];
+  try {
+    const line = fs.readFileSync('/etc/nsswitch.conf', 'utf8').split('\n').find((l) => /^\s*passwd\s*:/.test(l));
+    if (line) sources = line.replace(/#.*/, '').split(':')[1].trim().split(/\s+/).filter((w) => !w.startsWith('['));
+  } catch {
+    // no nsswitch.conf: glibc's default is files
+  }
+  return { users, complete: sources.every((s) => s === 'files' || s === 'systemd') };
+}
+
 export async function lookupUser(name: string): Promise<SystemUser | null> {
   if (!SYSTEM_NAME_RE.test(name)) return null;
   const [line] = await getent('passwd', name);
   return line ? parsePasswd(line) : null;
-}
-
-/** Every account in the passwd database, by name, from one `getent passwd` (for passes over many users). */
-export async function allSystemUsers(): Promise<Map<string, SystemUser>> {
-  const out = new Map<string, SystemUser>();
-  for (const line of await getent('passwd')) {
-    const user = parsePasswd(line);
-    if (!out.has(user.name)) out.set(user.name, user);
-  }
-  return out;
 }
 
 /** Names of every group the user belongs to: primary group plus supplementary memberships. */

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const module_ = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/proxy/idle-gc.ts');
+const module_ = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/system/idle-gc.ts');
 
 // In a child process: V8's flags and heap are per process, and the test runner's own must not be touched.
 const script = `

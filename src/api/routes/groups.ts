@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { usernameProblem } from '../../auth/index.ts';
-import type { GroupRow } from '../../db/index.ts';
 import type { HubContext } from '../context.ts';
-import { ApiError, badRequest, isPlainObject, jsonBody, notFound, objectBody, pageOf, paginateModels, rejectUnknownKeys } from '../http.ts';
+import { ApiError, badRequest, isPlainObject, jsonBody, notFound, objectBody, pageOf, pageResponse, rejectUnknownKeys } from '../http.ts';
 import { identify, requireScopes } from '../identity.ts';
+import { checkMembershipCount, checkNameCount, jsonListInSlices } from '../limits.ts';
 import { groupModel, visibleUserNames } from '../models.ts';
 
 /** Group names follow the user-name rules (they also map to UNIX groups). */
@@ -12,16 +12,15 @@ function groupNameProblem(name: unknown): string | null {
   return problem ? problem.replace(/username/g, 'group name') : null;
 }
 
+/** The ids of the named users, in one query a slice; an unknown name is a 400 before anything changes. */
 async function memberIds(ctx: HubContext, users: unknown): Promise<number[]> {
   if (users === undefined) return [];
   if (!Array.isArray(users) || users.some((u) => typeof u !== 'string')) throw badRequest('users must be a list of user names');
-  const ids: number[] = [];
-  for (const name of users as string[]) {
-    const user = await ctx.repo.findUser(name);
-    if (!user) throw badRequest(`No such user: ${name}`);
-    ids.push(user.id);
-  }
-  return ids;
+  checkNameCount(users, 'users');
+  const found = new Map((await ctx.repo.findUsersByNames([...new Set(users as string[])])).map((u) => [u.name, u.id]));
+  const missing = (users as string[]).find((name) => !found.has(name));
+  if (missing !== undefined) throw badRequest(`No such user: ${missing}`);
+  return [...new Set((users as string[]).map((name) => found.get(name)!))];
 }
 
 async function authorizedGroup(ctx: HubContext, req: FastifyRequest, name: string, scopes: string[]) {
@@ -37,8 +36,13 @@ export function registerGroupRoutes(app: FastifyInstance, ctx: HubContext): void
     const identity = requireScopes(await identify(ctx, req), ['list:groups']);
     const page = pageOf(req);
     const visible = visibleUserNames(identity, 'list:groups');
-    const groups = (await ctx.repo.listGroups()).filter((g) => visible.all || visible.groups.has(g.name));
-    return paginateModels(req, page, groups, (g) => groupModel(ctx, identity, g));
+    // The page in SQL, then every member of its groups in one query.
+    const { rows, total } = await ctx.repo.groupsPage({
+      offset: page.offset, limit: page.limit, names: visible.all ? undefined : [...visible.groups], withTotal: page.paginated,
+    });
+    const members = await ctx.repo.membersOfGroups(rows.map((g) => g.id));
+    const items = await Promise.all(rows.map((g) => groupModel(ctx, identity, g, members.get(g.id))));
+    return pageResponse(req, page, items, total);
   });
 
   app.post('/groups', async (req, reply) => {
@@ -47,22 +51,25 @@ export function registerGroupRoutes(app: FastifyInstance, ctx: HubContext): void
     if (!isPlainObject(body)) throw badRequest('body must be a JSON object {groups: [...], users?: [...]}');
     rejectUnknownKeys(body, ['groups', 'users']);
     if (!Array.isArray(body.groups) || body.groups.length === 0) throw badRequest('Must specify at least one group to create');
+    checkNameCount(body.groups, 'groups');
     for (const name of body.groups) {
       const problem = groupNameProblem(name);
       if (problem) throw badRequest(problem);
     }
     const ids = await memberIds(ctx, body.users);
-    const fresh: string[] = [];
-    for (const name of new Set(body.groups as string[])) if (!(await ctx.repo.findGroup(name))) fresh.push(name);
+    const wanted = [...new Set(body.groups as string[])];
+    checkMembershipCount(wanted.length, ids.length);
+    const existing = new Set((await ctx.repo.findGroupsByNames(wanted)).map((g) => g.name));
+    const fresh = wanted.filter((name) => !existing.has(name));
     if (!fresh.length) throw new ApiError(409, `All ${body.groups.length} groups already exist`);
-    const created: GroupRow[] = [];
-    for (const name of fresh) {
-      const group = await ctx.repo.createGroup(name);
-      await ctx.repo.addMembers(group.id, ids);
-      created.push(group);
-    }
-    reply.code(201);
-    return Promise.all(created.map((g) => groupModel(ctx, identity, g)));
+    const created = await ctx.repo.createGroups(fresh);
+    if (ids.length) for (const group of created) await ctx.repo.addMembers(group.id, ids);
+    // Each new group has exactly these members, listed (as everywhere) in user id order.
+    const members = (await ctx.repo.findUsersByNames([...new Set((body.users as string[] | undefined) ?? [])]))
+      .sort((a, b) => a.id - b.id).map((u) => u.name);
+    const models = await Promise.all(created.map((g) => groupModel(ctx, identity, g, members)));
+    reply.code(201).type('application/json; charset=utf-8');
+    return jsonListInSlices(models, (m) => m);
   });
 
   app.get<{ Params: { name: string } }>('/groups/:name', async (req) => {

@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { usernameProblem } from '../../auth/index.ts';
-import { USER_SORTS, type UserRow, type UserSort } from '../../db/index.ts';
+import { USER_SORTS, type UserRow, type UserSort, type UserState } from '../../db/index.ts';
 import type { HubContext } from '../context.ts';
-import { ApiError, badRequest, isPlainObject, jsonBody, notFound, objectBody, pageOf, paginateModels, rejectUnknownKeys } from '../http.ts';
+import { ApiError, badRequest, isPlainObject, jsonBody, notFound, objectBody, pageOf, pageResponse, rejectUnknownKeys } from '../http.ts';
 import { identify, requireScopes, type Identity } from '../identity.ts';
-import { isActive, isReady, userModel, visibleUserNames } from '../models.ts';
+import { checkNameCount, jsonListInSlices } from '../limits.ts';
+import { isActive, userModel, userModelOf, visibleUserNames } from '../models.ts';
 
 export async function loadUser(ctx: HubContext, name: string): Promise<UserRow> {
   const user = await ctx.repo.findUser(name);
@@ -13,13 +14,13 @@ export async function loadUser(ctx: HubContext, name: string): Promise<UserRow> 
 }
 
 /** Scope check first (so a stranger cannot probe which names exist), then the lookup. */
-export async function authorizedUser(ctx: HubContext, req: FastifyRequest, name: string, scopes: string[]): Promise<{ identity: Identity; user: UserRow }> {
+export async function authorizedUser(ctx: HubContext, req: FastifyRequest, name: string, scopes: string[]): Promise<{ identity: Identity; user: UserRow; groups: string[] }> {
   const identity = await identify(ctx, req);
   const existing = await ctx.repo.findUser(name);
   const groups = existing ? await ctx.repo.groupsOf(existing.id) : [];
   requireScopes(identity, scopes, { user: name, groups });
   if (!existing) throw notFound(`No such user: ${name}`);
-  return { identity: identity!, user: existing };
+  return { identity: identity!, user: existing, groups };
 }
 
 /** JupyterHub's `include_stopped_servers` (any value but 0), for one user and for the list alike. */
@@ -48,20 +49,18 @@ export function registerUserRoutes(app: FastifyInstance, ctx: HubContext): void 
       throw badRequest(`sort must be 'id', 'name', or 'last_activity' (with '-' for descending), not ${JSON.stringify(sort)}`);
     }
     const visible = visibleUserNames(identity, 'list:users');
-    const all = await ctx.repo.listUsers({ nameFilter: q.name_filter || undefined, sort: sort as UserSort });
-    // Two queries for the whole page instead of two per user.
-    const ids = all.map((u) => u.id);
+    // The page, filtered and sorted in SQL, then its groups and servers: four queries at any size.
+    const { rows, total } = await ctx.repo.usersPage({
+      nameFilter: q.name_filter || undefined, sort: sort as UserSort, offset: page.offset, limit: page.limit,
+      visible: visible.all ? undefined : { names: [...visible.users], groups: [...visible.groups] },
+      state: state as UserState | undefined, pendingServerIds: ctx.servers.pendingServerIds(), withTotal: page.paginated,
+    });
+    const ids = rows.map((u) => u.id);
     const groupsById = await ctx.repo.groupsOfUsers(ids);
     const serversById = await ctx.repo.serversOfUsers(ids);
-    const users = all.filter((user) => {
-      if (!visible.all && !visible.users.has(user.name) && !groupsById.get(user.id)!.some((g) => visible.groups.has(g))) return false;
-      if (!state) return true;
-      const servers = serversById.get(user.id)!;
-      const active = servers.some((s) => isActive(ctx, s));
-      return state === 'active' ? active : state === 'inactive' ? !active : servers.some((s) => isReady(ctx, s));
-    });
     const includeStopped = stoppedWanted(q);
-    return paginateModels(req, page, users, (u) => userModel(ctx, identity, u, { groups: groupsById.get(u.id), servers: serversById.get(u.id), includeStopped }));
+    const items = await Promise.all(rows.map((u) => userModel(ctx, identity, u, { groups: groupsById.get(u.id), servers: serversById.get(u.id), includeStopped })));
+    return pageResponse(req, page, items, total);
   });
 
   app.post('/users', async (req, reply) => {
@@ -74,30 +73,31 @@ export function registerUserRoutes(app: FastifyInstance, ctx: HubContext): void 
       throw badRequest('Must specify at least one user to create');
     }
     rejectUnknownKeys(body, ['usernames', 'admin']);
+    checkNameCount(body.usernames, 'usernames');
     const admin = adminFlag(body.admin) ?? false;
-    const names: string[] = [];
+    const names = new Set<string>();
     for (const name of body.usernames) {
       const problem = usernameProblem(name);
       if (problem) throw badRequest(problem);
-      if (!names.includes(name as string)) names.push(name as string);
+      names.add(name as string);
     }
-    const fresh: string[] = [];
-    for (const name of names) if (!(await ctx.repo.findUser(name))) fresh.push(name);
-    if (fresh.length === 0) throw new ApiError(409, `All ${names.length} users already exist`);
-    const created: UserRow[] = [];
-    for (const name of fresh) created.push(await ctx.repo.createUser(name, admin));
-    ctx.log.info({ users: fresh, by: identity.user.name }, 'users created');
-    reply.code(201);
-    return Promise.all(created.map((u) => userModel(ctx, identity, u)));
+    // Lookups and inserts a slice at a time (db/chunks.ts): other requests are served in between.
+    const existing = new Set((await ctx.repo.findUsersByNames([...names])).map((u) => u.name));
+    const fresh = [...names].filter((n) => !existing.has(n));
+    if (fresh.length === 0) throw new ApiError(409, `All ${names.size} users already exist`);
+    const created = await ctx.repo.createUsers(fresh, admin);
+    ctx.log.info({ count: created.length, users: created.map((u) => u.name), by: identity.user.name }, 'users created');
+    reply.code(201).type('application/json; charset=utf-8');
+    return jsonListInSlices(created, (u) => userModelOf(ctx, identity, u, [], [], false));
   });
 
   app.get<{ Params: { name: string } }>('/users/:name', async (req) => {
-    const { identity, user } = await authorizedUser(ctx, req, req.params.name, [
+    const { identity, user, groups } = await authorizedUser(ctx, req, req.params.name, [
       'read:users', 'read:users:name', 'read:servers', 'read:users:groups', 'read:users:activity', 'read:roles:users', 'admin:auth_state',
     ]);
     const q = req.query as Record<string, string | undefined>;
     const includeStopped = stoppedWanted(q);
-    return userModel(ctx, identity, user, { includeStopped });
+    return userModel(ctx, identity, user, { includeStopped, groups });
   });
 
   app.post<{ Params: { name: string } }>('/users/:name', async (req, reply) => {

@@ -5,7 +5,7 @@ import vm from 'node:vm';
 let ballast: number[] | null = null;
 
 /**
- * Gives memory back after a burst of traffic, once the proxy has been quiet for a while.
+ * Gives memory back after a burst of traffic, once the process (the proxy, the hub) has been quiet for a while.
  *
  * What stays behind after a burst is mostly V8's young generation: it grows to 32 MB under load, and a forced full
  * collection does not shrink it (measured on Node 20: new space stays at 33.6 MB committed). Only V8's memory reducer

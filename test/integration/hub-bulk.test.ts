@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Stack } from '../helpers/stack.ts';
+
+const PAGINATED = 'application/jupyterhub-pagination+json';
+
+// Issue 15: bulk requests run in slices with limits (README "Limits"); beyond a limit, a 400 that names it and
+// nothing changed. Listings page in SQL: a full walk sees every user exactly once, in order.
+describe('bulk requests and listings at scale', () => {
+  const stack = new Stack({ config: { log_level: 'warn' } });
+  before(() => stack.start());
+  after(() => stack.stop());
+
+  async function page(path: string): Promise<{ items: any[]; _pagination: any }> {
+    const res = await fetch(`${stack.apiUrl}${path}`, { headers: { Authorization: `token ${stack.adminToken}`, Accept: PAGINATED } });
+    assert.equal(res.status, 200, path);
+    return res.json() as Promise<any>;
+  }
+  async function walk(path: string): Promise<string[]> {
+    const names: string[] = [];
+    let offset = 0;
+    for (;;) {
+      const sep = path.includes('?') ? '&' : '?';
+      const p = await page(`${path}${sep}offset=${offset}&limit=200`);
+      names.push(...p.items.map((u) => u.name));
+      if (!p._pagination.next) return names;
+      offset = p._pagination.next.offset;
+    }
+  }
+  const userTotal = async () => (await page('/users?limit=1'))._pagination.total as number;
+
+  it('creates 1,200 users in one request (several slices) and answers each once', async () => {
+    const names = Array.from({ length: 1200 }, (_, i) => `pt-bulk-${String(i).padStart(4, '0')}`);
+    const res = await stack.api('POST', '/users', { json: { usernames: [...names, names[0]] } });
+    assert.equal(res.status, 201, res.text);
+    assert.deepEqual(res.data.map((u: any) => u.name), names);
+    assert.deepEqual(res.data[0].groups, []);
+    assert.equal(res.data[0].admin, false);
+    // Again with one new name: the others exist and are left alone.
+    const again = await stack.api('POST', '/users', { json: { usernames: [names[5], 'pt-bulk-new'] } });
+    assert.equal(again.status, 201, again.text);
+    assert.deepEqual(again.data.map((u: any) => u.name), ['pt-bulk-new']);
+    const all = await stack.api('POST', '/users', { json: { usernames: names.slice(0, 3) } });
+    assert.equal(all.status, 409);
+  });
+
+  it('walks the listing in pages of 200: every user once, in the order asked, filters applied', async () => {
+    const byId = await walk('/users');
+    assert.equal(byId.length, await userTotal());
+    assert.equal(new Set(byId).size, byId.length);
+    assert.ok(byId.filter((n) => n.startsWith('pt-bulk-')).length === 1201);
+    const byName = await walk('/users?sort=-name');
+    assert.deepEqual(byName, [...byId].sort().reverse());
+    const filtered = await walk('/users?name_filter=pt-bulk-11');
+    assert.deepEqual(filtered, Array.from({ length: 100 }, (_, i) => `pt-bulk-11${String(i).padStart(2, '0')}`));
+    assert.equal((await page('/users?name_filter=pt-bulk-11&limit=30'))._pagination.total, 100);
+    // Nobody runs a server here.
+    assert.equal((await walk('/users?state=active')).length, 0);
+    assert.equal((await walk('/users?state=inactive')).length, byId.length);
+  });
+
+  it('refuses more than 10,000 names in one POST /users with a 400 naming the limit, creating none', async () => {
+    const before = await userTotal();
+    const names = Array.from({ length: 10_001 }, (_, i) => `pt-over-${i}`);
+    const res = await stack.api('POST', '/users', { json: { usernames: names } });
+    assert.equal(res.status, 400, res.text);
+    assert.match(res.data.message, /at most 10000/);
+    assert.equal(res.data.limit, 10_000);
+    assert.equal(await userTotal(), before);
+    assert.equal((await stack.api('GET', '/users/pt-over-0')).status, 404);
+  });
+
+  it('adds and removes 1,200 group members at once; over the limits a 400 and the group as it was', async () => {
+    const members = Array.from({ length: 1200 }, (_, i) => `pt-bulk-${String(i).padStart(4, '0')}`);
+    assert.equal((await stack.api('POST', '/groups/pt-bulk-class', { json: {} })).status, 201);
+    const added = await stack.api('POST', '/groups/pt-bulk-class/users', { json: { users: members } });
+    assert.equal(added.status, 200, added.text);
+    assert.deepEqual(added.data.users, members);
+    const removed = await stack.api('DELETE', '/groups/pt-bulk-class/users', { json: { users: members.slice(0, 700) } });
+    assert.deepEqual(removed.data.users, members.slice(700));
+
+    const tooMany = await stack.api('POST', '/groups/pt-bulk-class/users', { json: { users: Array.from({ length: 10_001 }, () => members[0]) } });
+    assert.equal(tooMany.status, 400);
+    assert.match(tooMany.data.message, /Too many users.*at most 10000/);
+    const unknown = await stack.api('POST', '/groups/pt-bulk-class/users', { json: { users: [members[0], 'pt-nobody'] } });
+    assert.equal(unknown.status, 400);
+    assert.match(unknown.data.message, /No such user: pt-nobody/);
+    assert.deepEqual((await stack.api('GET', '/groups/pt-bulk-class')).data.users, members.slice(700), 'the group is as it was');
+
+    // 100 groups × 1,200 users is beyond the 100,000 memberships one request may write.
+    const groups = Array.from({ length: 100 }, (_, i) => `pt-bulk-g${i}`);
+    const product = await stack.api('POST', '/groups', { json: { groups, users: members } });
+    assert.equal(product.status, 400);
+    assert.match(product.data.message, /Too many memberships.*at most 100000/);
+    assert.equal((await stack.api('GET', '/groups/pt-bulk-g0')).status, 404);
+    const fine = await stack.api('POST', '/groups', { json: { groups: groups.slice(0, 3), users: members.slice(0, 10) } });
+    assert.equal(fine.status, 201, fine.text);
+    assert.deepEqual(fine.data.map((g: any) => [g.name, g.users.length]), [['pt-bulk-g0', 10], ['pt-bulk-g1', 10], ['pt-bulk-g2', 10]]);
+    const listed = await page('/groups?limit=2&offset=1');
+    assert.equal(listed._pagination.total, 4);
+    assert.deepEqual(listed.items.map((g) => g.name), ['pt-bulk-g0', 'pt-bulk-g1']);
+    assert.deepEqual(listed.items[0].users, members.slice(0, 10));
+  });
+});
