@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Browser } from '../helpers/browser.ts';
+import { Browser, xsrfOf } from '../helpers/browser.ts';
 import { Stack } from '../helpers/stack.ts';
 
 // Issue 2, item 4: bad input gets a clear 4xx and changes nothing; secrets never reach logs.
@@ -90,7 +90,11 @@ describe('bad input and abuse', () => {
       method: 'POST', headers: { Cookie: cookie, 'Content-Type': 'application/json', Origin: 'http://evil.example' }, body: '{}',
     });
     assert.equal(forged.status, 403, 'a cross-site POST with only the cookie is anonymous');
-    const sameOrigin = await fetch(`${stack.apiUrl}/user`, { headers: { Cookie: cookie, Referer: `${stack.publicUrl}/hub/home` } });
+    // A Referer is no proof: a user's server on this origin can send any (security-csrf.test.ts).
+    const refererOnly = await fetch(`${stack.apiUrl}/user`, { headers: { Cookie: cookie, Referer: `${stack.publicUrl}/hub/home` } });
+    assert.equal(refererOnly.status, 403);
+    const xsrf = xsrfOf((await browser.go('/hub/home')).text);
+    const sameOrigin = await fetch(`${stack.apiUrl}/user`, { headers: { Cookie: cookie, 'X-XSRFToken': xsrf } });
     assert.equal(sameOrigin.status, 200);
     assert.equal((await sameOrigin.json()).name, 'pt-carol');
   });
