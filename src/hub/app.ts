@@ -3,7 +3,9 @@ import { registerApi } from '../api/index.ts';
 import { registerMetricsRoute } from '../api/routes/metrics.ts';
 import type { HubContext } from '../api/context.ts';
 import { JUPYTERHUB_VERSION } from '../api/http.ts';
+import { clearTossedCookies } from '../auth/sessions.ts';
 import { redactUrl } from '../log/index.ts';
+import { isSecure } from '../pages/forms.ts';
 import { registerOAuthRoutes } from '../oauth/provider.ts';
 import { page } from '../pages/html.ts';
 import { registerPageRoutes } from '../pages/routes.ts';
@@ -25,8 +27,14 @@ export async function buildHubApp(ctx: HubContext): Promise<FastifyInstance> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
 
-  app.addHook('onRequest', async (_req, reply) => {
+  app.addHook('onRequest', async (req, reply) => {
     reply.header('X-JupyterHub-Version', JUPYTERHUB_VERSION);
+    // Cookies tossed in by a user's server are ignored (parseCookies) and expired here, so the user can sign in again.
+    const clear = clearTossedCookies(req.headers.cookie, req.url, isSecure(req));
+    if (clear.length) {
+      ctx.log.warn({ url: redactUrl(req.url) }, 'a request carried a hub cookie twice (cookie tossing?): ignored and cleared');
+      reply.header('Set-Cookie', clear);
+    }
   });
   // The hub's pages may be framed by its own pages only (the app frames the OAuth confirmation), as JupyterHub's.
   app.addHook('onSend', async (_req, reply, payload) => {
