@@ -103,9 +103,18 @@ export function registerPageRoutes(app: FastifyInstance, ctx: HubContext): void 
     const resolved = await current(req);
     if (resolved) await ctx.sessions.destroy(resolved.session);
     const secure = isSecure(req);
+    // The browser's sessions with the user's servers end too (CVE-2021-41247): their OAuth tokens were revoked with
+    // the session, and jupyterhub-singleuser's cookies (named after each server's OAuth client) are expired here,
+    // so the next visit signs in again instead of riding on a cached token.
+    const serverCookies = resolved ? (await ctx.repo.serversOf(resolved.user.id)).flatMap((s) => {
+      const client = ctx.servers.clientIdFor(resolved.user.name, s.name);
+      const path = ctx.servers.prefixFor(resolved.user.name, s.name);
+      return [client, `${client}-oauth-state`].map((name) => serializeCookie(name, '', { path, maxAgeSeconds: 0, secure }));
+    }) : [];
     reply.header('Set-Cookie', [
       serializeCookie(LOGIN_COOKIE, '', { path: hub, maxAgeSeconds: 0, secure }),
       serializeCookie(SESSION_ID_COOKIE, '', { path: base, maxAgeSeconds: 0, secure }),
+      ...serverCookies,
     ]);
     return reply.redirect(`${hub}login`, 302);
   };
