@@ -127,8 +127,9 @@ export function registerPageRoutes(app: FastifyInstance, ctx: HubContext): void 
 
   // Error pages the proxy fetches for its own errors (CHP's --error-target).
   app.get<{ Params: { code: string } }>(`${hub}error/:code`, async (req, reply) => {
-    const code = Number(req.params.code);
-    const status = code >= 400 && code < 600 ? code : 500;
+    // Only the codes the proxy asks for; anything else is no page at all.
+    if (!/^[45]\d\d$/.test(req.params.code)) return reply.code(404).type('text/html').send(page('404', `<p>${escapeHtml(strings.errors.notFound)}</p>`, base));
+    const status = Number(req.params.code);
     const e = strings.errors;
     const text = status === 404 ? e.notFound : status === 503 ? e.unavailable : e.generic;
     return reply.code(status).type('text/html').send(page(`${status}`, `<p>${escapeHtml(text)}</p><p><a href="${hub}home">${e.back}</a></p>`, base));
