@@ -52,6 +52,8 @@ describe('bad input and abuse', () => {
       ['POST', '/users/pt-carol/servers/bad..name', {}],
       ['POST', '/users/pt-carol/server', ['not', 'an', 'object']],
       ['DELETE', '/users/pt-carol/server', { remove: 'yes' }],
+      ['POST', '/users/pt-carol/server', { environment: 5 }],
+      ['POST', '/users/pt-carol/servers/lab', { environment: ['x'] }],
     ];
     for (const [method, url, body] of cases) {
       const res = await stack.api(method, url, { json: body });
@@ -62,6 +64,8 @@ describe('bad input and abuse', () => {
     assert.equal((await stack.api('GET', '/groups/pt-g')).status, 404);
     const carol = (await stack.api('GET', '/users/pt-carol')).data;
     assert.deepEqual([carol.name, carol.admin, carol.servers], ['pt-carol', false, {}]);
+    // A refused start leaves no stopped server behind either (found by the fuzzer).
+    assert.deepEqual((await stack.api('GET', '/users/pt-carol?include_stopped_servers=1')).data.servers, {});
     assert.equal((await stack.api('GET', '/users/pt-carol/tokens')).data.api_tokens.length, 1);
   });
 
