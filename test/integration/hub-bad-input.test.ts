@@ -45,6 +45,7 @@ describe('bad input and abuse', () => {
       ['PATCH', '/users/pt-carol', { shoe_size: 42 }],
       ['PATCH', '/users/pt-carol', { name: '../../root' }],
       ['POST', '/users/pt-carol/tokens', { expires_in: 'soon' }],
+      ['POST', '/users/pt-carol/tokens', { expires_in: 4.1e225 }],
       ['POST', '/users/pt-carol/tokens', { scopes: ['read:everything'] }],
       ['POST', '/users/pt-carol/tokens', { note: 5 }],
       ['POST', '/groups/pt-g', { users: ['nobody-here'] }],
