@@ -18,7 +18,9 @@ export async function buildHubApp(ctx: HubContext): Promise<FastifyInstance> {
     logger: false,
     bodyLimit: BODY_LIMIT,
     trustProxy: '127.0.0.1',
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    // One string per query parameter, the last when it is repeated (as tornado's get_argument in JupyterHub): no
+    // handler ever gets a list where it reads a string (?name_filter=a&name_filter=b was a 500).
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500, querystringParser: lastValues },
     // While the hub shuts down for a successor (an upgrade), requests already on a connection are still served:
     // a 503 would reach the user, where a moment's wait does not.
     return503OnClosing: false,
@@ -62,4 +64,10 @@ export async function buildHubApp(ctx: HubContext): Promise<FastifyInstance> {
     reply.code(status).type('text/html').send(page(`${status}`, `<p>${status >= 500 ? 'Something went wrong.' : 'Bad request.'}</p>`, ctx.urls.baseUrl));
   });
   return app;
+}
+
+function lastValues(query: string): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  for (const [key, value] of new URLSearchParams(query)) out[key] = value;
+  return out;
 }

@@ -70,6 +70,12 @@ describe('bad input and abuse', () => {
     assert.equal((await stack.api('GET', '/users/pt-carol/tokens')).data.api_tokens.length, 1);
   });
 
+  it('a repeated query parameter counts once, the last one (found by the fuzzer: it was a 500)', async () => {
+    const res = await stack.api('GET', '/users?name_filter=zz&name_filter=pt-car&sort=bogus&sort=name');
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.data.map((u: any) => u.name), ['pt-carol']);
+  });
+
   it('missing things are 404, bad credentials 403, in JupyterHub\'s error shape', async () => {
     for (const url of ['/users/pt-nobody', '/groups/pt-nogroup', '/users/pt-carol/tokens/a99999', '/no/such/endpoint']) {
       const res = await stack.api('GET', url);
