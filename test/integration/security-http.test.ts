@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { appConfigOf, Browser, xsrfOf } from '../helpers/browser.ts';
-import { Stack } from '../helpers/stack.ts';
+import { Stack, waitFor } from '../helpers/stack.ts';
 
 // Issue 15: one regression test per class of JupyterHub-family advisories, over HTTP through the proxy, with the
 // real jupyterhub-singleuser where a user's server takes part. The names and CVEs are in each test's title.
@@ -108,6 +108,36 @@ describe('security regressions (JupyterHub advisories)', () => {
     // Alone, each session is still what it was.
     const page = await fetch(`${stack.publicUrl}/hub/home`, { headers: { Cookie: `plasma-hub-login=${alice.cookie}` } });
     assert.equal(appConfigOf(await page.text())?.user.name, ALICE);
+  });
+
+  it("cookie tossing between servers: a cookie from MALLORY's server is not accepted by ALICE's", async () => {
+    const browsers: Record<string, Browser> = {};
+    for (const name of [ALICE, MALLORY]) {
+      const { browser } = await signedIn(name);
+      const page = await browser.go('/hub/spawn');
+      await browser.go('/hub/spawn', { form: { _xsrf: xsrfOf(page.text) } });
+      assert.equal((await stack.waitReady(name)).at(-1).ready, true);
+      assert.equal((await browser.go(`/user/${name}/`)).status, 200, 'signed in to the server through OAuth');
+      assert.equal((await browser.go(`/user/${name}/api/status`)).status, 200, `${name}'s server knows ${name}`);
+      browsers[name] = browser;
+    }
+    const malloryCookie = browsers[MALLORY].cookie(`jupyterhub-user-${MALLORY}`)!;
+    assert.ok(malloryCookie);
+    const tries = [
+      `jupyterhub-user-${ALICE}=${malloryCookie}`,
+      `jupyterhub-user-${MALLORY}=${malloryCookie}`,
+    ];
+    // (Beside ALICE's own cookie, a tossed one is simply not the one that validates: the server's secret signs the
+    // cookie's name and value, and the OAuth token inside only grants MALLORY's server.)
+    for (const cookie of tries) {
+      const res = await fetch(`${stack.publicUrl}/user/${ALICE}/api/status`, { headers: { Cookie: cookie }, redirect: 'manual' });
+      assert.notEqual(res.status, 200, `${cookie.slice(0, 60)}… reached ${ALICE}'s server`);
+      assert.doesNotMatch(await res.text(), /"kernels"/);
+    }
+    for (const name of [ALICE, MALLORY]) assert.ok((await stack.api('DELETE', `/users/${name}/server`)).status < 300);
+    for (const name of [ALICE, MALLORY]) {
+      await waitFor(async () => (await stack.api('GET', `/users/${name}`)).data.server === null, 30_000, `${name}'s server to stop`);
+    }
   });
 
   it('CVE-2021-41247: signing out ends every session of that browser, the ones with her servers included', async () => {
