@@ -45,7 +45,10 @@ export async function planImport(users: BatchUser[], deps: BatchDeps, options: {
     const existing = await lookupGroup(g);
     if (!existing) newGroups.push(g);
     // sudo, docker, adm, shadow… (Debian's system gids, below 1000): joining one would give root on the host.
-    else if (existing.gid < 1000) problems.push(`group ${g} is a system group (gid ${existing.gid}); users are never added to system groups`);
+    // Debian's "users" (100) is the one meant for ordinary people.
+    else if (existing.gid < 1000 && existing.name !== 'users') {
+      problems.push(`group ${g} is a system group (gid ${existing.gid}); users are never added to system groups`);
+    }
   }
   const taken = new Set(users.map((u) => u.username));
   for (const g of newGroups) if (taken.has(g)) problems.push(`group ${g} has the name of a user in the file; useradd makes a group of that name for the user`);

@@ -88,6 +88,13 @@ describe('security regressions (JupyterHub advisories)', () => {
     assert.equal((await stack.api('GET', `/users/${MALLORY}`)).data.admin, false);
     // A full admin still can.
     assert.equal((await stack.api('PATCH', '/users/pt-sec-plain', { json: { admin: true } })).data.admin, true);
+    // Nor does a hub admin become root on the host: an import never puts anyone in a system group (sudo, docker…).
+    for (const group of ['sudo', 'docker', 'root']) {
+      const res = await stack.api('POST', '/plasma/users/import', { json: { csv: `username,password,group\npt-sec-root,Pw-pw-pw-12,${group}\n`, dry_run: true } });
+      if (res.status === 400 && /no such group|does not exist/.test(res.text)) continue;
+      assert.equal(res.status, 400, `${group}: ${res.text}`);
+      assert.match(res.text, /system group/);
+    }
   });
 
   it("cookie tossing: a hub cookie set by a user's server is not accepted next to the user's own", async () => {
