@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
+import { Browser } from '../helpers/browser.ts';
 import { launchBrowser, signIn, type TestBrowser } from '../helpers/chromium.ts';
 import { dockerOk } from '../helpers/docker.ts';
 import { Stack } from '../helpers/stack.ts';
@@ -98,6 +100,48 @@ describe('XSS through names (Chromium)', () => {
       assert.equal(await ranScript(student), 0, `a script ran on /hub/${path}`);
     }
     assert.deepEqual(dialogs, []);
+  });
+
+  it("cookie tossing in Chromium: a page under /user/<someone>/ that sets the hub's cookie does not make the victim that someone", async () => {
+    // MALLORY's "server": a page on the hub's origin (a route in the proxy) whose script tosses MALLORY's session cookie.
+    const mallory = new Browser(stack.publicUrl);
+    assert.equal((await mallory.login(ADMIN, PASSWORD)).status, 200);
+    const tossed = mallory.cookie('plasma-hub-login')!;
+    const evil = http.createServer((_req, res) => {
+      res.setHeader('Content-Type', 'text/html');
+      res.end(`<p>hello</p><script>for (const p of ['/hub/', '/hub/api/', '/hub/home', '/hub/api/user']) document.cookie = 'plasma-hub-login=${tossed}; path=' + p;</script>`);
+    });
+    await new Promise<void>((r) => evil.listen(0, '127.0.0.1', () => r()));
+    const port = (evil.address() as { port: number }).port;
+    const routes = `${stack.proxyApiUrl}/api/routes/user/pt-xss-mallory`;
+    const auth = { Authorization: `token ${stack.env.CONFIGPROXY_AUTH_TOKEN}` };
+    assert.equal((await fetch(routes, { method: 'POST', headers: auth, body: JSON.stringify({ target: `http://127.0.0.1:${port}` }) })).status, 201);
+    try {
+      await browser.context.clearCookies();
+      const victim = await browser.newPage();
+      await signIn(victim, hub(), STUDENT, PASSWORD);
+      await victim.goto(`${stack.publicUrl}/user/pt-xss-mallory/`);
+      await victim.getByText('hello').waitFor();
+      const names = (await browser.context.cookies()).filter((c) => c.name === 'plasma-hub-login').map((c) => c.path).sort();
+      assert.ok(names.length > 1, `the page did toss a cookie: ${names}`);
+      // Whatever the victim opens now, the hub never takes them for ADMIN (the tossed session).
+      for (const path of ['home', 'admin/users']) {
+        await victim.goto(`${hub()}${path}`);
+        await victim.waitForLoadState('networkidle');
+        const config = await victim.evaluate(() => document.querySelector('meta[name="plasma-config"]')?.getAttribute('content') ?? null);
+        if (config) assert.notEqual(JSON.parse(config).user?.name, ADMIN, `/hub/${path} as the tossed session`);
+      }
+      const who = await victim.evaluate(async (api) => {
+        const meta = document.querySelector('meta[name="plasma-config"]')?.getAttribute('content');
+        const xsrf = meta ? JSON.parse(meta).xsrf : '';
+        const res = await fetch(`${api}/user`, { headers: { 'X-XSRFToken': xsrf } });
+        return res.ok ? (await res.json()).name : res.status;
+      }, stack.apiUrl);
+      assert.notEqual(who, ADMIN, 'the API does not answer as the tossed session');
+    } finally {
+      await fetch(routes, { method: 'DELETE', headers: auth });
+      evil.close();
+    }
   });
 
   it('the pages the hub renders itself echo what they were given as text', async () => {
