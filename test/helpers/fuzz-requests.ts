@@ -1,6 +1,9 @@
 import http from 'node:http';
 import fc from 'fast-check';
 
+/** Stands for the session's XSRF token in generated form bodies; send() puts the real one in. */
+const XSRF_PLACEHOLDER = '__XSRF__';
+
 /** Who sends a request: a credential the fuzzer holds, or a broken one. */
 export type Who = 'admin' | 'student' | 'none' | 'bogus-token' | 'basic' | 'cookie' | 'cookie-xsrf' | 'cookie-bad-xsrf';
 
@@ -219,7 +222,7 @@ function nearValidRequest(known: Known, template: [string[], string]): fc.Arbitr
     E: fc.constantFrom('python', 'missing'),
     query: fc.constant(''),
     body: keys.length
-      ? fc.record({ contentType: fc.constant('application/json'), body: plausibleBody(known, keys) })
+      ? fc.record({ contentType: fc.constant(keys.includes('_xsrf') ? 'application/x-www-form-urlencoded' : 'application/json'), body: plausibleBody(known, keys) })
       : fc.constant({}),
     accept: fc.constant('application/json'),
     trailing: fc.constant(''),
@@ -246,11 +249,16 @@ function plausibleBody(known: Known, keys: string[]): fc.Arbitrary<Buffer> {
     soft_limit: fc.constantFrom('1G', 'x', null), hard_limit: fc.constantFrom('2G', null),
     repo: fc.constantFrom('https://example.invalid/repo.git', 'file:///etc', '/etc', 'ssh://x/y', '--upload-pack=touch /tmp/x', ''),
     ref: fc.constantFrom('HEAD', 'main', '--output=/tmp/x', '../../x', ''), memory: fc.constantFrom('1G', 'lots', '0'), cpu: fc.constantFrom(1, -1, '2', 'x'),
-    display_name: text, description: text, build_args: fc.dictionary(text, text, { maxKeys: 2 }), password: text, _xsrf: text,
+    display_name: text, description: text, build_args: fc.dictionary(text, text, { maxKeys: 2 }), password: text,
+    _xsrf: fc.oneof({ weight: 3, arbitrary: fc.constant(XSRF_PLACEHOLDER) }, { weight: 1, arbitrary: text }),
     routes: fc.dictionary(text, text, { maxKeys: 2 }), properties: fc.dictionary(text, jsonValue, { maxKeys: 2 }),
   };
   const model = Object.fromEntries(keys.map((k) => [k, fc.oneof({ weight: 5, arbitrary: byKey[k] ?? jsonValue }, { weight: 1, arbitrary: jsonValue })]));
-  return fc.record(model, { requiredKeys: [] }).map((o) => Buffer.from(JSON.stringify(o)));
+  // The forms take url-encoded fields; everything else JSON.
+  const asForm = keys.includes('_xsrf');
+  return fc.record(model, { requiredKeys: [] }).map((o) => Buffer.from(asForm
+    ? new URLSearchParams(Object.entries(o).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])).toString()
+    : JSON.stringify(o)));
 }
 
 interface Parts {
@@ -286,7 +294,9 @@ export function send(port: number, r: FuzzRequest, creds: Credentials, timeoutMs
   if (r.who === 'cookie-bad-xsrf') headers['X-XSRFToken'] = `${creds.xsrf}x`;
   if (r.contentType !== undefined) headers['Content-Type'] = r.contentType;
   if (r.accept) headers.Accept = r.accept;
-  if (r.body) headers['Content-Length'] = String(r.body.length);
+  const body = r.body && r.body.length < 4096 && r.body.includes(XSRF_PLACEHOLDER)
+    ? Buffer.from(r.body.toString('utf8').replaceAll(XSRF_PLACEHOLDER, creds.xsrf)) : r.body;
+  if (body) headers['Content-Length'] = String(body.length);
   return new Promise((resolve) => {
     let answered = false;
     const req = http.request({ host: '127.0.0.1', port, method: r.method, path: r.path, headers, timeout: timeoutMs }, (res) => {
@@ -298,7 +308,7 @@ export function send(port: number, r: FuzzRequest, creds: Credentials, timeoutMs
     });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on('error', (err) => { if (!answered) resolve({ status: 0, body: '', error: err.message }); });
-    req.end(r.body);
+    req.end(body);
   });
 }
 
