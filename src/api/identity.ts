@@ -1,5 +1,6 @@
+import crypto from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { decide, tokenScopes, userRoleScopes, type ScopeTarget } from '../auth/scopes.ts';
+import { decide, holds, ROLE_SCOPES, tokenScopes, userRoleScopes, type ScopeTarget } from '../auth/scopes.ts';
 import { LOGIN_COOKIE, parseCookies } from '../auth/sessions.ts';
 import { nowIso, type SessionRow, type TokenRow, type UserRow } from '../db/index.ts';
 import type { HubContext } from './context.ts';
@@ -40,27 +41,22 @@ export async function identityFromToken(ctx: HubContext, secret: string): Promis
 }
 
 /**
- * Cookie auth on the API counts only for same-origin calls (JupyterHub's Referer rule) or with the
- * session's XSRF token in `X-XSRFToken`; anything else is anonymous, which defeats CSRF.
+ * Cookie auth on the API counts only with the session's XSRF token in `X-XSRFToken` (or `_xsrf` in the query, for
+ * clients that cannot set headers); anything else is anonymous, which defeats CSRF. JupyterHub 3's Referer rule is not
+ * enough here: a user's server shares the hub's origin, and its pages may send any same-origin Referer they like
+ * (fetch's `referrer` option), so a student's notebook could act as whoever opens it.
  */
-function cookieAllowed(ctx: HubContext, req: FastifyRequest, session: SessionRow): boolean {
-  const xsrf = req.headers['x-xsrftoken'];
-  if (typeof xsrf === 'string' && xsrf === session.xsrf) return true;
-  const referer = req.headers.referer;
-  const host = req.headers.host;
-  if (!referer || !host) return false;
-  let ref: URL;
-  try {
-    ref = new URL(referer);
-  } catch {
-    return false;
-  }
-  if (ref.host !== host || !ref.pathname.startsWith(`${ctx.urls.baseUrl}hub/`)) return false;
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
-    const type = String(req.headers['content-type'] ?? '').split(';')[0].trim();
-    if (type && type !== 'application/json') return false;
-  }
-  return true;
+function cookieAllowed(req: FastifyRequest, session: SessionRow): boolean {
+  const header = req.headers['x-xsrftoken'];
+  const query = (req.query as Record<string, unknown> | undefined)?._xsrf;
+  const given = typeof header === 'string' ? header : typeof query === 'string' ? query : '';
+  return given.length > 0 && safeEqual(given, session.xsrf);
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && crypto.timingSafeEqual(x, y);
 }
 
 export async function identify(ctx: HubContext, req: FastifyRequest): Promise<Identity | null> {
@@ -69,7 +65,7 @@ export async function identify(ctx: HubContext, req: FastifyRequest): Promise<Id
   const cookie = parseCookies(req.headers.cookie)[LOGIN_COOKIE];
   if (!cookie) return null;
   const resolved = await ctx.sessions.resolve(cookie);
-  if (!resolved || !cookieAllowed(ctx, req, resolved.session)) return null;
+  if (!resolved || !cookieAllowed(req, resolved.session)) return null;
   const now = nowIso();
   await ctx.repo.bumpUserActivity(resolved.user.id, now);
   const scopes = userRoleScopes(resolved.user.name, !!resolved.user.admin, await ctx.hubUsers.groupRoles(resolved.user));
@@ -85,4 +81,13 @@ export function requireScopes(identity: Identity | null, required: string[], tar
   }
   if (decision === 'not-found') throw new ApiError(404, 'No access to resources or resources not found');
   return identity;
+}
+
+/**
+ * Admin rights are only handed out, taken away or used on an admin account by someone who holds all of them
+ * (CVE-2024-41942): `admin:users` alone (a token limited to it, a role) manages users, not admins.
+ */
+export function requireFullAdmin(identity: Identity, what: string): void {
+  const missing = ROLE_SCOPES.admin.filter((scope) => !holds(identity.scopes, scope));
+  if (missing.length) throw new ApiError(403, `Only an admin with all admin rights may ${what} (missing ${missing.slice(0, 3).join(', ')})`);
 }

@@ -5,14 +5,25 @@ export const LOGIN_COOKIE = 'plasma-hub-login';
 export const SESSION_ID_COOKIE = 'jupyterhub-session-id';
 export const LOGIN_XSRF_COOKIE = 'plasma-login-xsrf';
 
+/**
+ * The request's cookies. A name sent twice is left out: the hub sets each of its cookies once, on one path, so a
+ * second one was set by someone else — a user's server on this origin can set cookies for /hub/ paths (cookie
+ * tossing), and the browser would send its own first. Neither is trusted then; the user signs in again.
+ */
 export function parseCookies(header: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (!header) return out;
+  const seen = new Set<string>();
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
     if (eq < 0) continue;
     const name = part.slice(0, eq).trim();
-    if (!name || name in out) continue;
+    if (!name) continue;
+    if (seen.has(name)) {
+      delete out[name];
+      continue;
+    }
+    seen.add(name);
     try {
       out[name] = decodeURIComponent(part.slice(eq + 1).trim());
     } catch {
@@ -119,4 +130,27 @@ export class LoginThrottle {
   succeed(username: string, address: string): void {
     this.failures.delete(`${username}\u0000${address}`);
   }
+}
+
+/**
+ * Set-Cookie headers that expire every copy of the hub's cookies a request carries twice (a tossed one, see
+ * parseCookies) on every path the browser could have sent them for: the request path and each folder above it.
+ */
+export function clearTossedCookies(header: string | undefined, urlPath: string, secure: boolean): string[] {
+  if (!header) return [];
+  const counts = new Map<string, number>();
+  for (const part of header.split(';')) {
+    const name = part.slice(0, Math.max(0, part.indexOf('='))).trim();
+    if (name) counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  const names = [LOGIN_COOKIE, LOGIN_XSRF_COOKIE, SESSION_ID_COOKIE].filter((n) => (counts.get(n) ?? 0) > 1);
+  if (!names.length) return [];
+  const paths = new Set<string>(['/']);
+  const parts = urlPath.split('?')[0].split('/').filter(Boolean).slice(0, 8);
+  for (let i = 1; i <= parts.length; i++) {
+    const p = `/${parts.slice(0, i).join('/')}`;
+    paths.add(p);
+    paths.add(`${p}/`);
+  }
+  return names.flatMap((n) => [...paths].map((p) => serializeCookie(n, '', { path: p, maxAgeSeconds: 0, secure })));
 }

@@ -241,6 +241,12 @@ export class Repo {
   async deleteTokensOfClient(userId: number, clientId: string) {
     await this.db.deleteFrom('api_tokens').where('user_id', '=', userId).where('client_id', '=', clientId).execute();
   }
+  /** The OAuth clients (user servers) a browser session signed in to, with where each one lives. */
+  clientsOfSession(sessionId: string) {
+    return this.db.selectFrom('api_tokens').innerJoin('oauth_clients', 'oauth_clients.identifier', 'api_tokens.client_id')
+      .select(['oauth_clients.identifier', 'oauth_clients.redirect_uri']).distinct()
+      .where('api_tokens.session_id', '=', sessionId).execute();
+  }
   async deleteTokensOfSession(sessionId: string) {
     await this.db.deleteFrom('api_tokens').where('session_id', '=', sessionId).execute();
   }

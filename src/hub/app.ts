@@ -3,7 +3,9 @@ import { registerApi } from '../api/index.ts';
 import { registerMetricsRoute } from '../api/routes/metrics.ts';
 import type { HubContext } from '../api/context.ts';
 import { JUPYTERHUB_VERSION } from '../api/http.ts';
+import { clearTossedCookies } from '../auth/sessions.ts';
 import { redactUrl } from '../log/index.ts';
+import { isSecure } from '../pages/forms.ts';
 import { registerOAuthRoutes } from '../oauth/provider.ts';
 import { page } from '../pages/html.ts';
 import { registerPageRoutes } from '../pages/routes.ts';
@@ -41,7 +43,9 @@ export async function buildHubApp(ctx: HubContext): Promise<FastifyInstance> {
     logger: false,
     bodyLimit: BODY_LIMIT,
     trustProxy: '127.0.0.1',
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    // One string per query parameter, the last when it is repeated (as tornado's get_argument in JupyterHub): no
+    // handler ever gets a list where it reads a string (?name_filter=a&name_filter=b was a 500).
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500, querystringParser: lastValues },
     // While the hub shuts down for a successor (an upgrade), requests already on a connection are still served:
     // a 503 would reach the user, where a moment's wait does not.
     return503OnClosing: false,
@@ -54,9 +58,15 @@ export async function buildHubApp(ctx: HubContext): Promise<FastifyInstance> {
   // back once the hub is quiet, as the proxy does.
   const idle = idleCollector();
   app.addHook('onClose', async () => idle.stop());
-  app.addHook('onRequest', async (_req, reply) => {
+  app.addHook('onRequest', async (req, reply) => {
     idle.busy();
     reply.header('X-JupyterHub-Version', JUPYTERHUB_VERSION);
+    // Cookies tossed in by a user's server are ignored (parseCookies) and expired here, so the user can sign in again.
+    const clear = clearTossedCookies(req.headers.cookie, req.url, isSecure(req));
+    if (clear.length) {
+      ctx.log.warn({ url: redactUrl(req.url) }, 'a request carried a hub cookie twice (cookie tossing?): ignored and cleared');
+      reply.header('Set-Cookie', clear);
+    }
   });
   // The hub's pages may be framed by its own pages only (the app frames the OAuth confirmation), as JupyterHub's.
   app.addHook('onSend', async (req, reply, payload) => {
@@ -85,4 +95,10 @@ export async function buildHubApp(ctx: HubContext): Promise<FastifyInstance> {
     reply.code(status).type('text/html').send(page(`${status}`, `<p>${status >= 500 ? 'Something went wrong.' : 'Bad request.'}</p>`, ctx.urls.baseUrl));
   });
   return app;
+}
+
+function lastValues(query: string): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  for (const [key, value] of new URLSearchParams(query)) out[key] = value;
+  return out;
 }

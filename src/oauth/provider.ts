@@ -108,8 +108,8 @@ export function registerOAuthRoutes(app: FastifyInstance, ctx: HubContext): void
     const basic = /^Basic\s+(.+)$/i.exec(req.headers.authorization ?? '');
     if (basic && (!clientId || !clientSecret)) {
       const [id, secret] = Buffer.from(basic[1], 'base64').toString('utf8').split(':');
-      clientId ??= decodeURIComponent(id ?? '');
-      clientSecret ??= decodeURIComponent(secret ?? '');
+      clientId ??= decodedOrRaw(id ?? '');
+      clientSecret ??= decodedOrRaw(secret ?? '');
     }
     if (form.grant_type !== 'authorization_code') return oauthError(reply, 400, 'unsupported_grant_type', 'grant_type must be authorization_code');
     const client = clientId ? await ctx.repo.findClient(clientId) : undefined;
@@ -137,4 +137,13 @@ export function registerOAuthRoutes(app: FastifyInstance, ctx: HubContext): void
     return reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache').type('application/json')
       .send(JSON.stringify({ access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, scope: granted.join(' ') }));
   });
+}
+
+/** Basic credentials are form-encoded (RFC 6749 2.3.1); a malformed one is taken as is and then fails to match. */
+function decodedOrRaw(value: string): string {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, ' '));
+  } catch {
+    return value;
+  }
 }

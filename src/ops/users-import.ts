@@ -41,7 +41,15 @@ export async function planImport(users: BatchUser[], deps: BatchDeps, options: {
   }
   const wanted = [...new Set(users.flatMap((u) => u.groups))].sort();
   const newGroups: string[] = [];
-  for (const g of wanted) if (!(await lookupGroup(g))) newGroups.push(g);
+  for (const g of wanted) {
+    const existing = await lookupGroup(g);
+    if (!existing) newGroups.push(g);
+    // sudo, docker, adm, shadow… (Debian's system gids, below 1000): joining one would give root on the host.
+    // Debian's "users" (100) is the one meant for ordinary people.
+    else if (existing.gid < 1000 && existing.name !== 'users') {
+      problems.push(`group ${g} is a system group (gid ${existing.gid}); users are never added to system groups`);
+    }
+  }
   const taken = new Set(users.map((u) => u.username));
   for (const g of newGroups) if (taken.has(g)) problems.push(`group ${g} has the name of a user in the file; useradd makes a group of that name for the user`);
   if (deps.config.users.disk.setquota && users.some((u) => u.softLimit || u.hardLimit)) {

@@ -47,7 +47,7 @@ export function registerAppRoutes(app: FastifyInstance, ctx: HubContext, shell: 
     const rest = (req.params as { '*': string })['*'];
     const [name, maybeServer] = rest.split('/');
     const wantsJson = String(req.headers.accept ?? '').includes('application/json') || rest.split('?')[0].includes('/api/');
-    const owner = await ctx.repo.findUser(decodeURIComponent(name ?? ''));
+    const owner = await ctx.repo.findUser(decodedOrRaw(name ?? ''));
     const named = ctx.config.spawner.named_servers.enabled && maybeServer && owner
       ? await ctx.repo.findServer(owner.id, maybeServer) : undefined;
     const server = owner ? named ?? (await ctx.repo.findServer(owner.id, '')) : undefined;
@@ -68,4 +68,13 @@ export function registerAppRoutes(app: FastifyInstance, ctx: HubContext, shell: 
     // The app's "not running" page, with a Start button for its owner.
     return sendShell(req, reply, me, 424);
   });
+}
+
+/** A path segment decoded; one that is not valid percent-encoding (%zz) names nobody, rather than failing. */
+function decodedOrRaw(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }

@@ -101,11 +101,27 @@ export function registerPageRoutes(app: FastifyInstance, ctx: HubContext): void 
 
   const logout = async (req: FastifyRequest, reply: FastifyReply) => {
     const resolved = await current(req);
-    if (resolved) await ctx.sessions.destroy(resolved.session);
     const secure = isSecure(req);
+    // The browser's sessions with servers end too (CVE-2021-41247): their OAuth tokens are revoked with the session,
+    // and jupyterhub-singleuser's cookies (named after each server's OAuth client, on its prefix) are expired, so
+    // the next visit signs in again instead of riding on a cached token. The user's own servers, and any other
+    // server this session signed in to (an admin's visit to a student's).
+    const servers = new Map<string, string>();
+    if (resolved) {
+      for (const s of await ctx.repo.serversOf(resolved.user.id)) {
+        servers.set(ctx.servers.clientIdFor(resolved.user.name, s.name), ctx.servers.prefixFor(resolved.user.name, s.name));
+      }
+      for (const c of await ctx.repo.clientsOfSession(resolved.session.session_id)) {
+        servers.set(c.identifier, new URL(c.redirect_uri, 'http://hub').pathname.replace(/oauth_callback$/, ''));
+      }
+      await ctx.sessions.destroy(resolved.session);
+    }
+    const serverCookies = [...servers].flatMap(([client, path]) =>
+      [client, `${client}-oauth-state`].map((name) => serializeCookie(name, '', { path, maxAgeSeconds: 0, secure })));
     reply.header('Set-Cookie', [
       serializeCookie(LOGIN_COOKIE, '', { path: hub, maxAgeSeconds: 0, secure }),
       serializeCookie(SESSION_ID_COOKIE, '', { path: base, maxAgeSeconds: 0, secure }),
+      ...serverCookies,
     ]);
     return reply.redirect(`${hub}login`, 302);
   };
@@ -118,8 +134,9 @@ export function registerPageRoutes(app: FastifyInstance, ctx: HubContext): void 
 
   // Error pages the proxy fetches for its own errors (CHP's --error-target).
   app.get<{ Params: { code: string } }>(`${hub}error/:code`, async (req, reply) => {
-    const code = Number(req.params.code);
-    const status = code >= 400 && code < 600 ? code : 500;
+    // Only the codes the proxy asks for; anything else is no page at all.
+    if (!/^[45]\d\d$/.test(req.params.code)) return reply.code(404).type('text/html').send(page('404', `<p>${escapeHtml(strings.errors.notFound)}</p>`, base));
+    const status = Number(req.params.code);
     const e = strings.errors;
     const text = status === 404 ? e.notFound : status === 503 ? e.unavailable : e.generic;
     return reply.code(status).type('text/html').send(page(`${status}`, `<p>${escapeHtml(text)}</p><p><a href="${hub}home">${e.back}</a></p>`, base));

@@ -76,13 +76,14 @@ export class ServerManager {
   /** Starts a server; resolves once it is ready or after `waitMs`, whichever comes first. */
   async start(user: UserRow, serverName: string, userOptions: Record<string, unknown>, waitMs = 10_000): Promise<'ready' | 'pending'> {
     const prefix = this.prefixFor(user.name, serverName);
-    const server = await this.repo.upsertServer(user.id, serverName, prefix);
-    const pending = this.pendingOf(server.id);
+    // Every check before the row is made: a refused start leaves no new server behind.
+    const existing = await this.repo.findServer(user.id, serverName);
+    const pending = existing ? this.pendingOf(existing.id) : null;
     if (pending === 'spawn') return 'pending';
     if (pending === 'stop') throw new ServerError(`${user.name}'s server${serverName ? ` ${serverName}` : ''} is pending stop, please wait`, 400);
-    if (server.status === 'running') throw new ServerError(`${user.name}'s server${serverName ? ` ${serverName}` : ''} is already running`, 400);
+    if (existing?.status === 'running') throw new ServerError(`${user.name}'s server${serverName ? ` ${serverName}` : ''} is already running`, 400);
     if (serverName && this.config.spawner.named_servers.limit_per_user > 0) {
-      const active = (await this.repo.serversOf(user.id)).filter((s) => s.name && s.status !== 'stopped' && s.id !== server.id);
+      const active = (await this.repo.serversOf(user.id)).filter((s) => s.name && s.status !== 'stopped' && s.id !== existing?.id);
       const limit = this.config.spawner.named_servers.limit_per_user;
       if (active.length >= limit) {
         throw new ServerError(`${user.name} already has the maximum of ${limit} named server${limit === 1 ? '' : 's'} running; stop one first`, 400);
@@ -98,7 +99,9 @@ export class ServerManager {
         throw err;
       }
     }
+    const server = await this.repo.upsertServer(user.id, serverName, prefix);
     if (this.pendingOf(server.id)) return 'pending';
+    if (server.status === 'running') throw new ServerError(`${user.name}'s server${serverName ? ` ${serverName}` : ''} is already running`, 400);
     const abort = new AbortController();
     const op = this.beginOp(server.id, 'spawn', () => this.runSpawn(user, server, resolved.userOptions, abort, resolved.environment));
     op.abort = abort;

@@ -8,6 +8,7 @@ import { tailFile } from '../log/tail.ts';
 import { lookupUser } from '../system/users.ts';
 import { SpawnError, type LogOptions, type ManagedServer, type PollResult, type ServerUsage, type SpawnContext, type Spawner, type SpawnerState, type StartedServer } from './types.ts';
 import { processGroupUsage, processGroupsUsage } from './proc.ts';
+import { serverSlug } from './naming.ts';
 
 interface LocalState extends SpawnerState {
   pid: number;
@@ -104,8 +105,8 @@ export class LocalProcessSpawner implements Spawner {
   }
 
   private runFileFor(user: string, server: string): string {
-    // Hub-validated names only contain [a-z0-9._@-]; '--' separates user and server.
-    return path.join(this.serversDir, `${user}--${server || '_default'}.json`);
+    // A server's state file (its pid): one per (user, server), never shared (see naming.ts).
+    return path.join(this.serversDir, `${serverSlug(user, server)}.json`);
   }
 
   private logFileFor(runFile: string): string {

@@ -11,6 +11,8 @@ import { Stack, waitFor } from '../helpers/stack.ts';
 import { createSystemUser, removeSystemGroup, removeSystemUser } from '../helpers/system-users.ts';
 
 const USER = 'pt-dock1';
+/** A user whose name is USER's named server "a" written out: the old escaping gave both one container. */
+const LOOKALIKE = 'pt-dock1-a';
 const GROUP = 'pt-dockclass';
 const PASSWORD = 'D0cker-student!';
 const IMAGE = 'plasma-test/dock-base:HEAD';
@@ -35,9 +37,10 @@ describe('Docker user servers', () => {
   const browser = new Browser('');
 
   before(async () => {
-    removeUserContainers([USER]);
+    removeUserContainers([USER, LOOKALIKE]);
     repos.commit('base', { 'course.md': '# from the repository\n' });
     account = createSystemUser(USER, PASSWORD, [GROUP]);
+    createSystemUser(LOOKALIKE, PASSWORD, [GROUP]);
     // A file the student already had in the environment folder: the image's copy must not replace it.
     fs.mkdirSync(path.join(account.home, 'base'));
     fs.writeFileSync(path.join(account.home, 'base', 'README.md'), 'my own notes\n');
@@ -54,9 +57,10 @@ describe('Docker user servers', () => {
   });
   after(async () => {
     await stack.stop();
-    removeUserContainers([USER]);
+    removeUserContainers([USER, LOOKALIKE]);
     dockerOk('rmi', '-f', IMAGE);
     removeSystemUser(USER);
+    removeSystemUser(LOOKALIKE);
     removeSystemGroup(GROUP);
     await repos.stop();
     fs.rmSync(shared, { recursive: true, force: true });
@@ -130,7 +134,7 @@ describe('Docker user servers', () => {
     }
     for (const server of ['a', 'b']) assert.equal((await stack.waitReady(USER, server)).at(-1).ready, true);
     const names = docker('ps', '--filter', `label=plasma.user=${USER}`, '--format', '{{.Names}}').split('\n').sort();
-    assert.deepEqual(names, [`jupyter-${USER}`, `jupyter-${USER}-a`, `jupyter-${USER}-b`]);
+    assert.deepEqual(names, [`jupyter-${USER}`, `jupyter-${USER}-S-a`, `jupyter-${USER}-S-b`]);
     for (const server of ['a', 'b']) {
       const res = await fetch(`${stack.publicUrl}/user/${USER}/${server}/api/status`, { headers: { Authorization: `token ${userToken}` } });
       assert.equal(res.status, 200, `named server ${server} answers`);
@@ -138,15 +142,44 @@ describe('Docker user servers', () => {
     const third = await stack.api('POST', `/users/${USER}/servers/c`, { json: { environment: 'base' } });
     assert.equal(third.status, 400);
     assert.match(third.data.message, /maximum of 2 named servers/);
-    assert.equal(dockerOk('inspect', `jupyter-${USER}-c`).code, 1, 'no container was made for the refused server');
+    assert.equal(dockerOk('inspect', `jupyter-${USER}-S-c`).code, 1, 'no container was made for the refused server');
+  });
+
+  it(`CVE-2020-15110: ${USER}'s server "a" and the user ${LOOKALIKE} never share a container, a home or a route`, async () => {
+    assert.equal((await stack.api('POST', `/users/${LOOKALIKE}`)).status, 201);
+    const r = await stack.api('POST', `/users/${LOOKALIKE}/server`, { json: { environment: 'base' } });
+    assert.ok([201, 202].includes(r.status), r.text);
+    assert.equal((await stack.waitReady(LOOKALIKE)).at(-1).ready, true);
+    const inspect = (user: string, server: string) => {
+      const id = docker('ps', '-q', '--filter', `label=plasma.user=${user}`, '--filter', `label=plasma.server=${server}`);
+      assert.ok(id && !id.includes('\n'), `one container for ${user}/${server}: ${id}`);
+      return JSON.parse(docker('inspect', id))[0];
+    };
+    const named = inspect(USER, 'a');
+    const other = inspect(LOOKALIKE, '');
+    assert.notEqual(named.Id, other.Id);
+    assert.notEqual(named.Name, other.Name);
+    assert.equal(named.Config.User, `${account.uid}:${account.gid}`);
+    assert.notEqual(other.Config.User, named.Config.User, 'each runs as its own user');
+    assert.ok(named.HostConfig.Binds.some((b: string) => b.startsWith(`${account.home}:`)));
+    assert.ok(other.HostConfig.Binds.every((b: string) => !b.startsWith(`${account.home}:`)), `${LOOKALIKE} does not get ${USER}'s home`);
+    const routes = await stack.routes();
+    assert.ok(routes[`/user/${USER}/a`] && routes[`/user/${LOOKALIKE}`], Object.keys(routes).join(' '));
+    assert.notEqual(routes[`/user/${USER}/a`].target, routes[`/user/${LOOKALIKE}`].target);
+    const token = await stack.cli(['token', LOOKALIKE]);
+    const cross = await fetch(`${stack.publicUrl}/user/${USER}/a/api/status`, { headers: { Authorization: `token ${token}` } });
+    assert.equal(cross.status, 403, `${LOOKALIKE} cannot use ${USER}'s server a`);
+    assert.ok((await stack.api('DELETE', `/users/${LOOKALIKE}/server`)).status < 300);
+    await waitFor(() => docker('ps', '-q', '--filter', `label=plasma.user=${LOOKALIKE}`) === '', 30_000, `${LOOKALIKE}'s container to go`);
+    assert.equal(inspect(USER, 'a').Id, named.Id, `${USER}'s server a is untouched`);
   });
 
   it('after a hub crash the same containers serve on; one removed meanwhile is shown stopped, its route gone', async () => {
-    const ids = Object.fromEntries(['', '-a', '-b'].map((s) => [s, docker('inspect', '-f', '{{.Id}}', `jupyter-${USER}${s}`)]));
+    const ids = Object.fromEntries(['', '-S-a', '-S-b'].map((s) => [s, docker('inspect', '-f', '{{.Id}}', `jupyter-${USER}${s}`)]));
     await stack.killHub('SIGKILL');
-    docker('rm', '-f', `jupyter-${USER}-b`);
+    docker('rm', '-f', `jupyter-${USER}-S-b`);
     await stack.startHub();
-    for (const s of ['', '-a']) assert.equal(docker('inspect', '-f', '{{.Id}}', `jupyter-${USER}${s}`), ids[s], 'the same container');
+    for (const s of ['', '-S-a']) assert.equal(docker('inspect', '-f', '{{.Id}}', `jupyter-${USER}${s}`), ids[s], 'the same container');
     const model = (await stack.api('GET', `/users/${USER}`)).data;
     assert.equal(model.servers['']?.ready, true);
     assert.equal(model.servers.a?.ready, true);
@@ -158,7 +191,7 @@ describe('Docker user servers', () => {
     assert.equal(res.status, 200);
 
     // While the hub runs, its poller catches a container that disappears.
-    docker('rm', '-f', `jupyter-${USER}-a`);
+    docker('rm', '-f', `jupyter-${USER}-S-a`);
     await waitFor(async () => (await stack.api('GET', `/users/${USER}`)).data.servers.a === undefined, 10_000, 'the poller to notice');
     assert.ok(!(`/user/${USER}/a` in (await stack.routes())));
   });

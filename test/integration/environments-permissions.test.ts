@@ -87,6 +87,16 @@ describe('environment permissions', () => {
     // The form is checked the same way.
     const viaForm = await browser.go('/hub/spawn', { form: { _xsrf: xsrfOf(spawn.page.text), environment: 'course' } });
     assert.equal(viaForm.status, 403);
+    // CVE-2023-48311 (tljh-repo2docker): its spawn form named the image itself, in the body or as ?image=.
+    for (const [query, image] of [['', `${PREFIX}course:HEAD`], [`?image=${encodeURIComponent(`${PREFIX}course:HEAD`)}`, ''], ['', 'plasma/base:latest']]) {
+      const form: Record<string, string> = { _xsrf: xsrfOf(spawn.page.text) };
+      if (image) form.image = image;
+      const res = await browser.go(`/hub/spawn${query}`, { form });
+      assert.ok(res.status === 403 || res.status === 400, `image ${image || query}: ${res.status}`);
+    }
+    // A start that names an environment it may not use and an image too is refused, not resolved through the image.
+    const both = await stack.api('POST', `/users/${OUTSIDE}/server`, { json: { environment: 'course', image: 'plasma/base:latest' }, token: tokens[OUTSIDE] });
+    assert.equal(both.status, 403, both.text);
     assert.equal(dockerOk('inspect', `jupyter-${OUTSIDE}`).code, 1, 'no container was made');
   });
 

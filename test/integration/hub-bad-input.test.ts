@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Browser } from '../helpers/browser.ts';
+import { Browser, xsrfOf } from '../helpers/browser.ts';
 import { Stack } from '../helpers/stack.ts';
 
 // Issue 2, item 4: bad input gets a clear 4xx and changes nothing; secrets never reach logs.
@@ -45,6 +45,7 @@ describe('bad input and abuse', () => {
       ['PATCH', '/users/pt-carol', { shoe_size: 42 }],
       ['PATCH', '/users/pt-carol', { name: '../../root' }],
       ['POST', '/users/pt-carol/tokens', { expires_in: 'soon' }],
+      ['POST', '/users/pt-carol/tokens', { expires_in: 4.1e225 }],
       ['POST', '/users/pt-carol/tokens', { scopes: ['read:everything'] }],
       ['POST', '/users/pt-carol/tokens', { note: 5 }],
       ['POST', '/groups/pt-g', { users: ['nobody-here'] }],
@@ -52,6 +53,8 @@ describe('bad input and abuse', () => {
       ['POST', '/users/pt-carol/servers/bad..name', {}],
       ['POST', '/users/pt-carol/server', ['not', 'an', 'object']],
       ['DELETE', '/users/pt-carol/server', { remove: 'yes' }],
+      ['POST', '/users/pt-carol/server', { environment: 5 }],
+      ['POST', '/users/pt-carol/servers/lab', { environment: ['x'] }],
     ];
     for (const [method, url, body] of cases) {
       const res = await stack.api(method, url, { json: body });
@@ -62,7 +65,15 @@ describe('bad input and abuse', () => {
     assert.equal((await stack.api('GET', '/groups/pt-g')).status, 404);
     const carol = (await stack.api('GET', '/users/pt-carol')).data;
     assert.deepEqual([carol.name, carol.admin, carol.servers], ['pt-carol', false, {}]);
+    // A refused start leaves no stopped server behind either (found by the fuzzer).
+    assert.deepEqual((await stack.api('GET', '/users/pt-carol?include_stopped_servers=1')).data.servers, {});
     assert.equal((await stack.api('GET', '/users/pt-carol/tokens')).data.api_tokens.length, 1);
+  });
+
+  it('a repeated query parameter counts once, the last one (found by the fuzzer: it was a 500)', async () => {
+    const res = await stack.api('GET', '/users?name_filter=zz&name_filter=pt-car&sort=bogus&sort=name');
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.data.map((u: any) => u.name), ['pt-carol']);
   });
 
   it('missing things are 404, bad credentials 403, in JupyterHub\'s error shape', async () => {
@@ -90,7 +101,11 @@ describe('bad input and abuse', () => {
       method: 'POST', headers: { Cookie: cookie, 'Content-Type': 'application/json', Origin: 'http://evil.example' }, body: '{}',
     });
     assert.equal(forged.status, 403, 'a cross-site POST with only the cookie is anonymous');
-    const sameOrigin = await fetch(`${stack.apiUrl}/user`, { headers: { Cookie: cookie, Referer: `${stack.publicUrl}/hub/home` } });
+    // A Referer is no proof: a user's server on this origin can send any (security-csrf.test.ts).
+    const refererOnly = await fetch(`${stack.apiUrl}/user`, { headers: { Cookie: cookie, Referer: `${stack.publicUrl}/hub/home` } });
+    assert.equal(refererOnly.status, 403);
+    const xsrf = xsrfOf((await browser.go('/hub/home')).text);
+    const sameOrigin = await fetch(`${stack.apiUrl}/user`, { headers: { Cookie: cookie, 'X-XSRFToken': xsrf } });
     assert.equal(sameOrigin.status, 200);
     assert.equal((await sameOrigin.json()).name, 'pt-carol');
   });

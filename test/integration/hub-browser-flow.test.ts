@@ -44,9 +44,9 @@ for (const proxy of ['plasma', 'chp'] as const) describe(`a student in a browser
     const spawnPage = await alice.go('/hub/spawn');
     const pending = await alice.go('/hub/spawn', { form: { _xsrf: xsrfOf(spawnPage.text) } });
     assert.equal(pending.url, '/hub/spawn-pending/pt-alice');
-    // The spawn-pending page's EventSource: same-origin, cookie-authenticated.
+    // The spawn-pending page's stream: cookie-authenticated, with the page's XSRF token as the app sends it.
     const progress = await alice.go('/hub/api/users/pt-alice/server/progress', {
-      headers: { Referer: `${stack.publicUrl}/hub/spawn-pending/pt-alice` },
+      headers: { 'X-XSRFToken': xsrfOf(pending.text) },
     });
     assert.equal(progress.status, 200);
     assert.match(progress.headers.get('content-type') ?? '', /text\/event-stream/);

@@ -17,7 +17,7 @@ describe('hub killed in the middle of a spawn', () => {
     await stack.start();
     assert.equal((await stack.api('POST', '/users/pt-mid')).status, 201);
     const pending = stack.api('POST', '/users/pt-mid/server').catch(() => null); // the hub dies before it answers
-    const runFile = path.join(stack.prefix, 'run', 'servers', 'pt-mid--_default.json');
+    const runFile = path.join(stack.prefix, 'run', 'servers', 'pt-mid.json');
     await waitFor(() => fs.existsSync(runFile), 10_000, 'the spawner to fork the server');
     const pid = JSON.parse(fs.readFileSync(runFile, 'utf8')).state.pid as number;
     assert.ok(alive(pid));

@@ -4,7 +4,7 @@ import { BatchError, readUsersCsv } from '../../ops/users-csv.ts';
 import { planImport, planRemove, runImport, runRemove, type BatchDeps } from '../../ops/users-import.ts';
 import type { HubContext } from '../context.ts';
 import { ApiError, badRequest, objectBody, rejectUnknownKeys } from '../http.ts';
-import { identify, requireScopes } from '../identity.ts';
+import { identify, requireFullAdmin, requireScopes } from '../identity.ts';
 import { authorizedUser } from './users.ts';
 
 /** Serialises batches: two imports at once could both pass the checks for the same name. */
@@ -86,6 +86,7 @@ export function registerPlasmaUserRoutes(app: FastifyInstance, ctx: HubContext):
     return oneAtATime(async () => {
       try {
         const users = readUsersCsv(csv, ctx.config.users.home_base);
+        if (users.some((u) => u.admin)) requireFullAdmin(identity, 'import admin users');
         const plan = await planImport(users, deps(), { addToEnvironmentGroups: addGroups });
         if (dryRun) return { dry_run: true, steps: plan.steps, created: [], groups: [] };
         const done = await runImport(plan, deps());
@@ -107,6 +108,7 @@ export function registerPlasmaUserRoutes(app: FastifyInstance, ctx: HubContext):
       try {
         const users = readUsersCsv(csv, ctx.config.users.home_base, { forRemoval: true });
         if (users.some((u) => u.username === identity.user.name)) throw new BatchError([`the file lists ${identity.user.name}, who is making this request`]);
+        for (const u of users) if ((await ctx.repo.findUser(u.username))?.admin) requireFullAdmin(identity, 'remove admin accounts');
         const plan = await planRemove(users, deps(), { removeHomes, runningServersOk: true });
         if (flag(body, 'dry_run')) return { dry_run: true, steps: plan.steps, removed: [], groups: [] };
         const done = await runRemove(plan, deps(), {

@@ -11,6 +11,8 @@ export function newApiToken(): string {
   return crypto.randomBytes(16).toString('hex');
 }
 
+const MAX_EXPIRES_IN = 100 * 365 * 86400;
+
 function tokenId(raw: string): number {
   const m = /^a?(\d{1,12})$/.exec(raw);
   if (!m) throw notFound(`Token not found ${JSON.stringify(raw)}`);
@@ -46,6 +48,8 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: HubContext): void
       if (typeof body.expires_in !== 'number' || !Number.isFinite(body.expires_in) || body.expires_in <= 0) {
         throw badRequest('expires_in must be a positive number of seconds');
       }
+      // Past this a date cannot be written (and no one means it): 100 years.
+      if (body.expires_in > MAX_EXPIRES_IN) throw badRequest(`expires_in is too large (${MAX_EXPIRES_IN} seconds, 100 years, at most)`);
       expiresAt = new Date(Date.now() + body.expires_in * 1000).toISOString();
     }
     const list = (value: unknown, what: string): string[] | undefined => {

@@ -3,7 +3,7 @@ import { usernameProblem } from '../../auth/index.ts';
 import { USER_SORTS, type UserRow, type UserSort, type UserState } from '../../db/index.ts';
 import type { HubContext } from '../context.ts';
 import { ApiError, badRequest, isPlainObject, jsonBody, notFound, objectBody, pageOf, pageResponse, rejectUnknownKeys } from '../http.ts';
-import { identify, requireScopes, type Identity } from '../identity.ts';
+import { identify, requireFullAdmin, requireScopes, type Identity } from '../identity.ts';
 import { checkNameCount, jsonListInSlices } from '../limits.ts';
 import { isActive, userModel, userModelOf, visibleUserNames } from '../models.ts';
 
@@ -75,6 +75,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: HubContext): void 
     rejectUnknownKeys(body, ['usernames', 'admin']);
     checkNameCount(body.usernames, 'usernames');
     const admin = adminFlag(body.admin) ?? false;
+    if (admin) requireFullAdmin(identity, 'create admin users');
     const names = new Set<string>();
     for (const name of body.usernames) {
       const problem = usernameProblem(name);
@@ -106,6 +107,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: HubContext): void 
     const body = objectBody(req);
     rejectUnknownKeys(body, ['admin']);
     const admin = adminFlag(body.admin) ?? false;
+    if (admin) requireFullAdmin(identity, 'create admin users');
     const problem = usernameProblem(name);
     if (problem) throw badRequest(problem);
     if (await ctx.repo.findUser(name)) throw new ApiError(409, `User ${name} already exists`);
@@ -119,6 +121,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: HubContext): void 
     const { identity, user } = await authorizedUser(ctx, req, req.params.name, ['admin:users']);
     const body = objectBody(req);
     rejectUnknownKeys(body, ['name', 'admin', 'auth_state']);
+    if (user.admin) requireFullAdmin(identity, 'change an admin account');
     const patch: Partial<UserRow> = {};
     if (body.name !== undefined) {
       if (typeof body.name !== 'string') throw badRequest('name must be a string');
@@ -132,7 +135,10 @@ export function registerUserRoutes(app: FastifyInstance, ctx: HubContext): void 
       }
     }
     const admin = adminFlag(body.admin);
-    if (admin !== undefined) patch.admin = admin ? 1 : 0;
+    if (admin !== undefined && admin !== !!user.admin) {
+      requireFullAdmin(identity, 'grant admin rights');
+      patch.admin = admin ? 1 : 0;
+    }
     if (body.auth_state !== undefined) {
       requireScopes(identity, ['admin:auth_state'], { user: user.name });
       patch.auth_state = body.auth_state === null ? null : JSON.stringify(body.auth_state);
@@ -152,6 +158,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: HubContext): void 
   app.delete<{ Params: { name: string } }>('/users/:name', async (req, reply) => {
     const { identity, user } = await authorizedUser(ctx, req, req.params.name, ['delete:users']);
     if (identity.user.name === user.name) throw badRequest('Cannot delete yourself!');
+    if (user.admin) requireFullAdmin(identity, 'delete an admin account');
     // Unlike JupyterHub 3.0 (a 500 here), stop every server first, then delete.
     for (const server of await ctx.repo.serversOf(user.id)) {
       if (ctx.servers.pendingOf(server.id) === 'spawn') throw badRequest(`${user.name}'s server is pending spawn, please wait`);

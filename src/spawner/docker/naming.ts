@@ -1,13 +1,9 @@
-/**
- * Container and folder names from hub names. Hub names are already limited to [a-z0-9._@-]; anything else
- * (here only '@') is escaped DockerSpawner-style as -<hex>, so names stay valid for Docker and unambiguous.
- */
-export function escapeName(name: string): string {
-  return name.replace(/[^a-z0-9._-]/g, (c) => `-${c.charCodeAt(0).toString(16)}`);
-}
+import { escapeName, serverSlug } from '../naming.ts';
+
+export { escapeName };
 
 export function containerName(user: string, server: string): string {
-  return `jupyter-${escapeName(user)}${server ? `-${escapeName(server)}` : ''}`;
+  return `jupyter-${serverSlug(user, server)}`;
 }
 
 /** '2G', '512M', '1.5G' → bytes (1024-based, as DockerSpawner). */
