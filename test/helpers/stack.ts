@@ -179,7 +179,8 @@ export class Stack {
       }
     }
     await this.killProxy('SIGTERM');
-    fs.rmSync(this.prefix, { recursive: true, force: true });
+    // PLASMA_KEEP_PREFIX=1 keeps the logs and state of a failed run for a look afterwards.
+    if (!process.env.PLASMA_KEEP_PREFIX) fs.rmSync(this.prefix, { recursive: true, force: true });
   }
 }
 
