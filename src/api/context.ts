@@ -11,6 +11,8 @@ import type { Spawner } from '../spawner/index.ts';
 import type { HubMetrics } from '../metrics/index.ts';
 import type { DiskUsage } from '../ops/disk-usage.ts';
 import type { IdleCuller } from '../culler/index.ts';
+import type { AnswerCache } from './answer-cache.ts';
+import type { IdentityCache } from './identity-cache.ts';
 
 /** Everything request handlers need, wired once by the hub. */
 export interface HubContext {
@@ -39,6 +41,10 @@ export interface HubContext {
   reloadConfig?(): Promise<{ applied: string[]; restart_hub: string[]; restart_proxy: string[]; banned_now: string[] }>;
   /** Home usage and Plasma's own disk limits. */
   disk: DiskUsage;
+  /** Serialized answers of read routes, reused until something they depend on changes. */
+  answers: AnswerCache;
+  /** Token → identity, reused while the database is unchanged. */
+  identities: IdentityCache;
   /** Asks the hub to shut down (POST /hub/api/shutdown). */
   shutdown(): void;
 }

@@ -4,6 +4,7 @@ import { decide, holds, ROLE_SCOPES, tokenScopes, userRoleScopes, type ScopeTarg
 import { LOGIN_COOKIE, parseCookies } from '../auth/sessions.ts';
 import { nowIso, type SessionRow, type TokenRow, type UserRow } from '../db/index.ts';
 import type { HubContext } from './context.ts';
+import { IdentityCache } from './identity-cache.ts';
 import { ApiError } from './http.ts';
 
 export interface Identity {
@@ -25,17 +26,29 @@ export function tokenFromHeader(req: FastifyRequest): string | null {
 }
 
 export async function identityFromToken(ctx: HubContext, secret: string): Promise<Identity | null> {
+  const key = IdentityCache.keyOf(secret);
+  const version = ctx.identities.currentVersion();
+  const identity = ctx.identities.get(key) ?? (await loadTokenIdentity(ctx, secret));
+  if (!identity) return null;
+  const { token, user } = identity;
+  const now = Date.now();
+  if (ctx.hubUsers.isBanned(user.name) || (token!.expires_at && Date.parse(token!.expires_at) <= now)) return null;
+  if (!token!.last_activity || now - Date.parse(token!.last_activity) > ACTIVITY_RESOLUTION_MS) {
+    const iso = new Date(now).toISOString();
+    await ctx.repo.touchToken(token!.id, iso);
+    // A server's own token is not the user being active.
+    if (!token!.note.startsWith('Server at ')) await ctx.repo.bumpUserActivity(user.id, iso);
+    return identity; // the write makes any cached copy stale: the next request reads the fresh rows
+  }
+  ctx.identities.set(key, version, identity);
+  return identity;
+}
+
+async function loadTokenIdentity(ctx: HubContext, secret: string): Promise<Identity | null> {
   const token = await ctx.repo.findTokenBySecret(secret);
   if (!token) return null;
   const user = await ctx.repo.findUserById(token.user_id);
-  if (!user || ctx.hubUsers.isBanned(user.name)) return null;
-  const now = Date.now();
-  if (!token.last_activity || now - Date.parse(token.last_activity) > ACTIVITY_RESOLUTION_MS) {
-    const iso = new Date(now).toISOString();
-    await ctx.repo.touchToken(token.id, iso);
-    // A server's own token is not the user being active.
-    if (!token.note.startsWith('Server at ')) await ctx.repo.bumpUserActivity(user.id, iso);
-  }
+  if (!user) return null;
   const scopes = tokenScopes(JSON.parse(token.scopes), JSON.parse(token.roles), user.name, !!user.admin, await ctx.hubUsers.groupRoles(user));
   return { user, scopes, token, via: 'token' };
 }
@@ -66,8 +79,9 @@ export async function identify(ctx: HubContext, req: FastifyRequest): Promise<Id
   if (!cookie) return null;
   const resolved = await ctx.sessions.resolve(cookie);
   if (!resolved || !cookieAllowed(req, resolved.session)) return null;
-  const now = nowIso();
-  await ctx.repo.bumpUserActivity(resolved.user.id, now);
+  // Activity at JupyterHub's resolution (30 s), not a write on every request.
+  const last = resolved.user.last_activity ? Date.parse(resolved.user.last_activity) : 0;
+  if (Date.now() - last > ACTIVITY_RESOLUTION_MS) await ctx.repo.bumpUserActivity(resolved.user.id, nowIso());
   const scopes = userRoleScopes(resolved.user.name, !!resolved.user.admin, await ctx.hubUsers.groupRoles(resolved.user));
   return { user: resolved.user, session: resolved.session, scopes, via: 'cookie' };
 }

@@ -47,3 +47,6 @@ export async function registerApi(app: FastifyInstance, ctx: HubContext): Promis
 
 export { JUPYTERHUB_VERSION };
 export type { HubContext } from './context.ts';
+
+export { AnswerCache } from './answer-cache.ts';
+export { IdentityCache } from './identity-cache.ts';

@@ -105,13 +105,10 @@ export function registerHubCommands(program: Command): void {
     .description('run the hub alone (the proxy runs as its own process)')
     .option('--takeover', 'take the listening socket over from the hub that started this one (used by upgrades)')
     .action(async (opts: { takeover?: boolean }) => {
-      let inherit;
-      if (opts.takeover) {
-        inherit = (await receiveListeners()).hub;
-        announce('plasma:loaded');
-        await waitForGo();
-      }
-      const hub = await startHub({ inherit });
+      const inherit = opts.takeover ? (await receiveListeners()).hub : undefined;
+      // A successor loads everything first, then waits for its predecessor to stop, then reconciles and serves.
+      const beforeServing = opts.takeover ? async () => { announce('plasma:loaded'); await waitForGo(); } : undefined;
+      const hub = await startHub({ inherit, beforeServing });
       if (opts.takeover) announce('plasma:ready');
       const releasePid = claimPidFile(pidFile(hub.ctx.paths.runDir, 'hub'));
       notifySystemd({ READY: '1', MAINPID: String(process.pid) });

@@ -6,7 +6,7 @@ import { createAuthenticator } from '../auth/index.ts';
 import { LoginThrottle, SessionStore } from '../auth/sessions.ts';
 import { loadConfig, resolvePaths, type PlasmaConfig, type PlasmaPaths } from '../config/index.ts';
 import { proxyToken } from '../config/secrets.ts';
-import { openDatabase, Repo, UserDiskRepo } from '../db/index.ts';
+import { DataVersion, openDatabase, Repo, UserDiskRepo } from '../db/index.ts';
 import { DiskUsage } from '../ops/disk-usage.ts';
 import { createLogger, type Logger } from '../log/index.ts';
 import { ChpApiClient } from '../proxy/client.ts';
@@ -15,6 +15,7 @@ import { IdleCuller } from '../culler/index.ts';
 import { HostSampler, ServerSampler } from '../monitoring/index.ts';
 import { EnvironmentService } from '../environments/index.ts';
 import type { HubContext } from '../api/context.ts';
+import { AnswerCache, IdentityCache } from '../api/index.ts';
 import { endEventStreams } from '../api/event-stream.ts';
 import { buildHubApp } from './app.ts';
 import { ServerManager } from '../servers/index.ts';
@@ -42,6 +43,12 @@ export async function startHub(options: {
   paths?: PlasmaPaths; config?: PlasmaConfig; logger?: Logger;
   /** A listening socket handed over by the hub this one replaces, used instead of binding the port. */
   inherit?: ListeningHandle;
+  /**
+   * Called once everything that does not touch the user servers is ready (database, models, routes compiled),
+   * before reconciliation and listening: a successor hub waits here for its predecessor to stop, so the gap in
+   * between is only reconciliation and the listen.
+   */
+  beforeServing?: () => Promise<void>;
 } = {}): Promise<RunningHub> {
   const paths = options.paths ?? resolvePaths();
   const config = options.config ?? loadConfig(paths);
@@ -51,6 +58,7 @@ export async function startHub(options: {
   const opened = await openDatabase({ file: paths.database, backupsDir: paths.backupsDir });
   if (opened.applied.length) log.info({ migrations: opened.applied, backup: opened.backupFile }, 'database migrated');
   const repo = new Repo(opened.db);
+  const dataVersion = new DataVersion(opened.sqlite);
 
   const hubHost = loopbackFor(config.hub.ip);
   const hubTarget = `http://${hubHost}:${config.hub.port}`;
@@ -94,10 +102,15 @@ export async function startHub(options: {
     authenticator: createAuthenticator(config.auth, repo),
     sessions: new SessionStore(repo, config.hub.cookie_max_age_days, (name) => hubUsers.isBanned(name)),
     throttle: new LoginThrottle(config.hub.login_throttle.max_failures, config.hub.login_throttle.window_seconds),
+    answers: new AnswerCache({ database: () => dataVersion.current(), pending: () => servers.pendingVersion }),
+    identities: new IdentityCache(() => dataVersion.current()),
     shutdown: () => void close(),
   };
 
   await repo.purgeExpired();
+  const app = await buildHubApp(ctx);
+  await app.ready();
+  await options.beforeServing?.();
   try {
     await servers.reconcile();
   } catch (err) {
@@ -118,11 +131,15 @@ export async function startHub(options: {
   if (config.monitoring.enabled) monitor.servers.start();
   disk.start();
   ctx.culler = culler;
-  ctx.reloadConfig = () => reloadConfig({ paths, config, log, repo, servers, culler, disk });
+  ctx.reloadConfig = async () => {
+    const outcome = await reloadConfig({ paths, config, log, repo, servers, culler, disk });
+    // Bans, roles and URLs come from the config: nothing made under the old one is reused.
+    ctx.answers.clear();
+    ctx.identities.clear();
+    return outcome;
+  };
 
-  const app = await buildHubApp(ctx);
   if (options.inherit) {
-    await app.ready();
     await listenOn(app.server, options.inherit);
   } else {
     await app.listen({ host: config.hub.ip, port: config.hub.port });

@@ -28,6 +28,7 @@ interface Operation {
  */
 export class ServerManager {
   private readonly ops = new Map<number, Operation>();
+  private opsVersion = 0;
   /** Last finished spawn's events, so a progress stream opened just after still sees the outcome. */
   private readonly lastOutcome = new Map<number, ServerEvent>();
   /** Starts waiting for their server to answer, woken early by nudge(). */
@@ -62,6 +63,11 @@ export class ServerManager {
 
   clientIdFor(userName: string, serverName: string): string {
     return clientIdFor(userName, serverName);
+  }
+
+  /** Moves whenever a start or stop begins or ends (answers cached by the API depend on it). */
+  get pendingVersion(): number {
+    return this.opsVersion;
   }
 
   pendingOf(serverId: number): 'spawn' | 'stop' | null {
@@ -172,10 +178,12 @@ export class ServerManager {
     emitter.setMaxListeners(0);
     const op: Operation = { kind, events: [], emitter, done: Promise.resolve() };
     this.ops.set(serverId, op);
+    this.opsVersion++;
     op.done = body()
       .catch((err) => this.log.error({ err, serverId }, `${kind} failed unexpectedly`))
       .finally(() => {
         this.ops.delete(serverId);
+        this.opsVersion++;
         emitter.emit('end');
       });
     return op;

@@ -101,4 +101,42 @@ describe('bulk requests and listings at scale', () => {
     assert.deepEqual(listed.items.map((g) => g.name), ['pt-bulk-g0', 'pt-bulk-g1']);
     assert.deepEqual(listed.items[0].users, members.slice(0, 10));
   });
+
+  // Answers of GET /users and GET /users/{name} are reused until something changes (src/api/answer-cache.ts): a
+  // change through the API, a start under way, or a write by another process must show in the very next answer.
+  it('never answers from a reused copy once something changed', async () => {
+    const name = 'pt-bulk-cache';
+    assert.equal((await stack.api('POST', `/users/${name}`)).status, 201);
+    const get = async (headers: Record<string, string> = {}) => {
+      const res = await fetch(`${stack.apiUrl}/users/${name}`, { headers: { Authorization: `token ${stack.adminToken}`, ...headers } });
+      assert.equal(res.status, 200);
+      return res.json() as Promise<any>;
+    };
+    const listed = async () => (await page(`/users?name_filter=${name}`)).items[0];
+    assert.equal((await get()).admin, false);
+    assert.equal((await listed()).admin, false);
+    assert.equal((await get()).admin, false); // the reused answer
+    assert.equal((await stack.api('PATCH', `/users/${name}`, { json: { admin: true } })).status, 200);
+    assert.equal((await get()).admin, true, 'GET /users/{name} after a PATCH');
+    assert.equal((await listed()).admin, true, 'the listing after a PATCH');
+    // Another process writes the database (the CLI), not this hub: seen at once too.
+    await stack.cli(['users', 'add', 'pt-bulk-cache-cli']);
+    assert.equal((await page('/users?name_filter=pt-bulk-cache-cli')).items.length, 1, 'a user the CLI added');
+    // A group change, then a fresh answer on request: both agree.
+    assert.equal((await stack.api('POST', '/groups/pt-bulk-cache-g', { json: { users: [name] } })).status, 201);
+    assert.deepEqual((await get()).groups, ['pt-bulk-cache-g']);
+    assert.deepEqual((await get({ 'Cache-Control': 'no-cache' })).groups, ['pt-bulk-cache-g']);
+    // Deleted: 404, not the last copy.
+    assert.equal((await stack.api('DELETE', `/users/${name}`)).status, 204);
+    const gone = await fetch(`${stack.apiUrl}/users/${name}`, { headers: { Authorization: `token ${stack.adminToken}` } });
+    assert.equal(gone.status, 404);
+    assert.equal((await page(`/users?name_filter=${name}`)).items.filter((u) => u.name === name).length, 0);
+    // A token deleted elsewhere stops working at once, though its identity was reused a moment ago.
+    const token = (await stack.api('POST', `/users/${stack.adminUser}/tokens`, { json: { note: 'cache' } })).data;
+    const asToken = () => fetch(`${stack.apiUrl}/users/${stack.adminUser}`, { headers: { Authorization: `token ${token.token}` } });
+    assert.equal((await asToken()).status, 200);
+    assert.equal((await asToken()).status, 200);
+    assert.equal((await stack.api('DELETE', `/users/${stack.adminUser}/tokens/${token.id}`)).status, 204);
+    assert.equal((await asToken()).status, 403, 'a deleted token');
+  });
 });

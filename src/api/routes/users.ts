@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { usernameProblem } from '../../auth/index.ts';
 import { USER_SORTS, type UserRow, type UserSort, type UserState } from '../../db/index.ts';
+import { answerKey, wantsFresh } from '../answer-cache.ts';
 import type { HubContext } from '../context.ts';
 import { ApiError, badRequest, isPlainObject, jsonBody, notFound, objectBody, pageOf, pageResponse, rejectUnknownKeys } from '../http.ts';
 import { identify, requireFullAdmin, requireScopes, type Identity } from '../identity.ts';
@@ -14,8 +15,10 @@ export async function loadUser(ctx: HubContext, name: string): Promise<UserRow> 
 }
 
 /** Scope check first (so a stranger cannot probe which names exist), then the lookup. */
-export async function authorizedUser(ctx: HubContext, req: FastifyRequest, name: string, scopes: string[]): Promise<{ identity: Identity; user: UserRow; groups: string[] }> {
-  const identity = await identify(ctx, req);
+export async function authorizedUser(
+  ctx: HubContext, req: FastifyRequest, name: string, scopes: string[], known?: Identity | null,
+): Promise<{ identity: Identity; user: UserRow; groups: string[] }> {
+  const identity = known !== undefined ? known : await identify(ctx, req);
   const existing = await ctx.repo.findUser(name);
   const groups = existing ? await ctx.repo.groupsOf(existing.id) : [];
   requireScopes(identity, scopes, { user: name, groups });
@@ -35,9 +38,28 @@ function adminFlag(value: unknown): boolean | undefined {
   return value;
 }
 
+/** A read answer from the cache when nothing it depends on changed, else computed, serialized and kept. */
+async function cachedJson(ctx: HubContext, req: FastifyRequest, reply: FastifyReply, identity: Identity, compute: () => Promise<unknown>): Promise<string> {
+  const key = answerKey(identity, req);
+  const type = 'application/json; charset=utf-8';
+  reply.type(type);
+  if (key && !wantsFresh(req.headers)) {
+    const hit = ctx.answers.get(key);
+    if (hit) return hit.body;
+  }
+  const version = ctx.answers.version();
+  const body = JSON.stringify(await compute());
+  if (key) ctx.answers.set(key, version, body, type);
+  return body;
+}
+
 export function registerUserRoutes(app: FastifyInstance, ctx: HubContext): void {
-  app.get('/users', async (req) => {
+  app.get('/users', async (req, reply) => {
     const identity = requireScopes(await identify(ctx, req), ['list:users']);
+    return cachedJson(ctx, req, reply, identity, () => listUsers(req, identity));
+  });
+
+  async function listUsers(req: FastifyRequest, identity: Identity): Promise<unknown> {
     const q = req.query as Record<string, string | undefined>;
     const page = pageOf(req);
     const state = q.state;
@@ -59,9 +81,9 @@ export function registerUserRoutes(app: FastifyInstance, ctx: HubContext): void 
     const groupsById = await ctx.repo.groupsOfUsers(ids);
     const serversById = await ctx.repo.serversOfUsers(ids);
     const includeStopped = stoppedWanted(q);
-    const items = await Promise.all(rows.map((u) => userModel(ctx, identity, u, { groups: groupsById.get(u.id), servers: serversById.get(u.id), includeStopped })));
+    const items = rows.map((u) => userModelOf(ctx, identity, u, groupsById.get(u.id) ?? [], serversById.get(u.id) ?? [], includeStopped));
     return pageResponse(req, page, items, total);
-  });
+  }
 
   app.post('/users', async (req, reply) => {
     const identity = requireScopes(await identify(ctx, req), ['admin:users']);
@@ -92,13 +114,15 @@ export function registerUserRoutes(app: FastifyInstance, ctx: HubContext): void 
     return jsonListInSlices(created, (u) => userModelOf(ctx, identity, u, [], [], false));
   });
 
-  app.get<{ Params: { name: string } }>('/users/:name', async (req) => {
-    const { identity, user, groups } = await authorizedUser(ctx, req, req.params.name, [
-      'read:users', 'read:users:name', 'read:servers', 'read:users:groups', 'read:users:activity', 'read:roles:users', 'admin:auth_state',
-    ]);
-    const q = req.query as Record<string, string | undefined>;
-    const includeStopped = stoppedWanted(q);
-    return userModel(ctx, identity, user, { includeStopped, groups });
+  app.get<{ Params: { name: string } }>('/users/:name', async (req, reply) => {
+    const scopes = ['read:users', 'read:users:name', 'read:servers', 'read:users:groups', 'read:users:activity', 'read:roles:users', 'admin:auth_state'];
+    const identity = await identify(ctx, req);
+    if (!identity) return requireScopes(identity, scopes);
+    // An answer kept for this caller at this version was authorized then, and the version covers their scopes.
+    return cachedJson(ctx, req, reply, identity, async () => {
+      const { user, groups } = await authorizedUser(ctx, req, req.params.name, scopes, identity);
+      return userModel(ctx, identity, user, { includeStopped: stoppedWanted(req.query as Record<string, string | undefined>), groups });
+    });
   });
 
   app.post<{ Params: { name: string } }>('/users/:name', async (req, reply) => {
