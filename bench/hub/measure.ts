@@ -1,6 +1,10 @@
 /** Load generators for bench/hub/run.ts: each drives one hub's REST API at a fixed concurrency. */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 export interface Target {
   name: string;
@@ -11,7 +15,7 @@ export interface Target {
 }
 
 export const CONCURRENCY = 10;
-const PAGINATED = 'application/jupyterhub-pagination+json';
+export const PAGINATED = 'application/jupyterhub-pagination+json';
 
 export async function call(t: Target, method: string, url: string, body?: unknown, accept?: string) {
   const res = await fetch(`${t.api}${url}`, {
@@ -65,6 +69,36 @@ export async function expectOk(t: Target, method: string, url: string, body?: un
   const r = await call(t, method, url, body, accept);
   if (r.status >= 300) throw new Error(`${t.name} ${method} ${url} → ${r.status} ${r.text.slice(0, 300)}`);
   return r.text;
+}
+
+const LUA = path.join(path.dirname(fileURLToPath(import.meta.url)), 'paths.lua');
+const toMs = (v: string) => (v.endsWith('us') ? parseFloat(v) / 1000 : v.endsWith('ms') ? parseFloat(v) : parseFloat(v) * 1000);
+
+/**
+ * GETs `paths` (under the API) in turn for `seconds` with wrk (C, one thread, CONCURRENCY connections kept alive):
+ * a load generator that costs far less than the hub it drives, which a Node client does not (at thousands of
+ * requests a second the client, not the hub, was the limit). Any non-2xx answer fails the run.
+ */
+export async function wrkRate(t: Target, paths: string[], seconds: number, headers: { accept?: string; cacheControl?: string } = {}): Promise<Rate & { requests: number }> {
+  const base = new URL(t.api);
+  const file = path.join(os.tmpdir(), `plasma-bench-paths-${process.pid}.txt`);
+  fs.writeFileSync(file, paths.map((p) => `${base.pathname}${p}`).join('\n'));
+  const cpu0 = cpuSeconds(t.pid);
+  try {
+    const { stdout } = await promisify(execFile)('/usr/bin/wrk', ['-t1', `-c${CONCURRENCY}`, `-d${seconds}s`, '--latency', '-s', LUA, `${base.origin}${base.pathname}${paths[0]}`], {
+      env: { ...process.env, PATHS_FILE: file, TOKEN: t.token, ACCEPT: headers.accept ?? '', CACHE_CONTROL: headers.cacheControl ?? '' }, maxBuffer: 1 << 20,
+    });
+    const requests = Number(/(\d+) requests in/.exec(stdout)?.[1]);
+    const failed = /NON2XX (\d+)(.*)/.exec(stdout);
+    if (!failed || Number(failed[1]) > 0 || /Socket errors/.test(stdout)) throw new Error(`${t.name}: wrk saw failures: ${stdout}`);
+    const cpuMs = ((cpuSeconds(t.pid) - cpu0) * 1000) / requests;
+    return {
+      rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]), p50: toMs(/\s50%\s+(\S+)/.exec(stdout)?.[1] ?? ''),
+      p99: toMs(/\s99%\s+(\S+)/.exec(stdout)?.[1] ?? ''), max: toMs(/Latency\s+\S+\s+\S+\s+(\S+)/.exec(stdout)?.[1] ?? ''), cpuMs, requests,
+    };
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
 }
 
 /** Every page of GET /users (limit 200, JupyterHub's pagination); returns how many users it saw. */

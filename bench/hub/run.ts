@@ -3,12 +3,14 @@
  * through a proxy) with 10 clients at a time. Plasma's hub runs compiled (dist/, `npm run build` first), as a
  * release does. Both spawn the real jupyterhub-singleuser as local processes. Prints figures and ratios.
  *
- *   npm run build && node --import tsx bench/hub/run.ts [--users 1000] [--large 10000] [--requests 2000]
- *     [--tokens 500] [--listings 40] [--large-listings 10] [--probe 5000] [--spawns 10]
+ *   npm run build && node --import tsx bench/hub/run.ts [--users 1000] [--large 10000] [--seconds 10]
+ *     [--tokens 500] [--probe 5000] [--spawns 10]
  *
  * At 1,000 users: user creation, full paginated listings (limit 200), GET /users/{name}, token create and delete,
- * spawns. Then a bulk POST /users of --probe names while a second client probes GET /users/{name} (does the hub
- * stall?), the rest up to --large users, full listings and the hub's RSS there. `--large 0` skips that part.
+ * spawns. The listing and GET rates come from wrk (one thread, 10 connections), each twice: as sent, and with
+ * `Cache-Control: no-cache`, which makes Plasma build every answer anew instead of reusing one made since the last
+ * write (JupyterHub builds every answer either way). Then a bulk POST /users of --probe names while a second
+ * client probes GET /users/{name} (does the hub stall?), the rest up to --large users, full listings and the hub's RSS there. `--large 0` skips that part.
  * Wall-clock rates move with whatever else the machine runs, so each one also gives the hub's own CPU time per
  * request (from /proc), which is steadier. Not a test: nothing here asserts a time.
  */
@@ -18,21 +20,19 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startJupyterHubBehindChp } from '../../test/helpers/jupyterhub.ts';
 import { BIN, REPO_ROOT, Stack, waitFor } from '../../test/helpers/stack.ts';
-import { call, commandSeconds, CONCURRENCY, createUsers, expectOk, fullListing, rate, rssMb, stallProbe, type Rate, type Target } from './measure.ts';
+import { call, commandSeconds, CONCURRENCY, createUsers, expectOk, fullListing, PAGINATED, rate, rssMb, stallProbe, wrkRate, type Target } from './measure.ts';
 
 const { values } = parseArgs({
   options: {
-    users: { type: 'string', default: '1000' }, large: { type: 'string', default: '10000' }, requests: { type: 'string', default: '2000' },
-    tokens: { type: 'string', default: '500' }, listings: { type: 'string', default: '40' }, 'large-listings': { type: 'string', default: '10' },
+    users: { type: 'string', default: '1000' }, large: { type: 'string', default: '10000' },
+    tokens: { type: 'string', default: '500' }, seconds: { type: 'string', default: '10' },
     probe: { type: 'string', default: '5000' }, spawns: { type: 'string', default: '10' },
   },
 });
 const USERS = Number(values.users);
 const LARGE = Number(values.large);
-const REQUESTS = Number(values.requests);
 const TOKENS = Number(values.tokens);
-const LISTINGS = Number(values.listings);
-const LARGE_LISTINGS = Number(values['large-listings']);
+const SECONDS = Number(values.seconds);
 const PROBE = LARGE ? Math.min(Number(values.probe), LARGE - USERS) : 0;
 const SPAWNS = Number(values.spawns);
 
@@ -54,12 +54,31 @@ async function stopAll(t: Target, who: string[]) {
   for (const n of who) await waitFor(async () => JSON.parse((await call(t, 'GET', `/users/${n}`)).text).servers?.[''] === undefined, 60_000, `${n} stopped`);
 }
 
-async function listings(t: Target, count: number, expected: number): Promise<Rate> {
-  await fullListing(t); // warm-up
-  return rate(count, async () => {
+/** One full listing at a time from a Node client (the latency an admin's script sees), median of `count`. */
+async function oneListing(t: Target, count: number, expected: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
     const seen = await fullListing(t);
     if (seen < expected) throw new Error(`${t.name}: a full listing saw ${seen} users, expected at least ${expected}`);
-  }, t.pid);
+    times.push((performance.now() - t0) / 1000);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(count / 2)];
+}
+
+/**
+ * Full listings as rates: wrk GETs every page (limit 200) in turn at CONCURRENCY; listings/s = pages/s ÷ pages.
+ * `fresh` sends Cache-Control: no-cache (Plasma then builds every page anew; JupyterHub always does).
+ */
+async function listings(t: Target, users: number, fresh: boolean) {
+  const pages = Array.from({ length: Math.ceil(users / 200) }, (_, k) => `/users?limit=200&offset=${k * 200}`);
+  const r = await wrkRate(t, pages, SECONDS, { accept: PAGINATED, cacheControl: fresh ? 'no-cache' : undefined });
+  return { ...r, rps: r.rps / pages.length, cpuMs: r.cpuMs * pages.length };
+}
+
+async function gets(t: Target, users: number, fresh: boolean) {
+  const paths = Array.from({ length: Math.min(users, 2000) }, (_, i) => `/users/${name((i * 7919) % users)}`);
+  return wrkRate(t, paths, SECONDS, { cacheControl: fresh ? 'no-cache' : undefined });
 }
 
 async function measure(t: Target) {
@@ -67,9 +86,12 @@ async function measure(t: Target) {
   say(`creating ${USERS} users`);
   const create = await createUsers(t, names(0, USERS));
   say('listing');
-  const list = await listings(t, LISTINGS, USERS);
+  const listOne = await oneListing(t, 5, USERS);
+  const list = await listings(t, USERS, false);
+  const listFresh = await listings(t, USERS, true);
   say('GET /users/{name}');
-  const one = await rate(REQUESTS, async (i) => { await expectOk(t, 'GET', `/users/${name(i % USERS)}`); }, t.pid);
+  const one = await gets(t, USERS, false);
+  const oneFresh = await gets(t, USERS, true);
   say('tokens');
   const ids: string[] = [];
   const tokenCreate = await rate(TOKENS, async (i) => {
@@ -83,19 +105,23 @@ async function measure(t: Target) {
     await stopAll(t, names(1, 1 + SPAWNS));
   }
   const rssSmall = rssMb(t.pid);
-  if (!LARGE) return { create, list, one, tokenCreate, tokenDelete, spawnMany, rssSmall };
+  const small = { create, listOne, list, listFresh, one, oneFresh, tokenCreate, tokenDelete, spawnMany, rssSmall };
+  if (!LARGE) return small;
   say(`bulk POST of ${PROBE} users with a GET /users/{name} probe`);
   const probe = await stallProbe(t, name(0), names(USERS, USERS + PROBE));
   say(`up to ${LARGE} users`);
   await createUsers(t, names(USERS + PROBE, LARGE));
   say(`listing ${LARGE} users`);
-  const listLarge = await listings(t, LARGE_LISTINGS, LARGE);
-  const oneLarge = await rate(REQUESTS, async (i) => { await expectOk(t, 'GET', `/users/${name((i * 7919) % LARGE)}`); }, t.pid);
+  const listOneLarge = await oneListing(t, 3, LARGE);
+  const listLarge = await listings(t, LARGE, false);
+  const listLargeFresh = await listings(t, LARGE, true);
+  const oneLarge = await gets(t, LARGE, false);
+  const oneLargeFresh = await gets(t, LARGE, true);
   const rssLarge = rssMb(t.pid);
   // Then quiet for a while: what stays resident once a burst is over.
   await new Promise((r) => setTimeout(r, 12_000));
   const rssLargeIdle = rssMb(t.pid);
-  return { create, list, one, tokenCreate, tokenDelete, spawnMany, rssSmall, probe, listLarge, oneLarge, rssLarge, rssLargeIdle };
+  return { ...small, probe, listOneLarge, listLarge, listLargeFresh, oneLarge, oneLargeFresh, rssLarge, rssLargeIdle };
 }
 
 function table(a: Awaited<ReturnType<typeof measure>>, b: Awaited<ReturnType<typeof measure>>, help: { node: number; plasma: number; jupyterhub: number }) {
@@ -104,29 +130,37 @@ function table(a: Awaited<ReturnType<typeof measure>>, b: Awaited<ReturnType<typ
   console.log(`${'measure'.padEnd(52)} ${'Plasma'.padStart(10)} ${'JupyterHub'.padStart(12)} ${'unit'.padEnd(10)}   ratio`);
   row(`create ${USERS} users (POST /users)`, a.create, b.create, 's', false);
   row(`full listing, limit 200, ${USERS} users`, a.list.rps, b.list.rps, 'listings/s', true);
-  row(`  one full listing (p50), ${USERS} users`, a.list.p50 / 1000, b.list.p50 / 1000, 's', false);
   row('  hub CPU per full listing', a.list.cpuMs, b.list.cpuMs, 'ms', false);
+  row('  the same, Cache-Control: no-cache', a.listFresh.rps, b.listFresh.rps, 'listings/s', true);
+  row('  hub CPU per full listing, no-cache', a.listFresh.cpuMs, b.listFresh.cpuMs, 'ms', false);
+  row(`  one full listing alone (median), ${USERS} users`, a.listOne, b.listOne, 's', false);
   row(`GET /users/{name}, ${USERS} users`, a.one.rps, b.one.rps, 'req/s', true);
   row(`  GET /users/{name} p99`, a.one.p99, b.one.p99, 'ms', false);
   row('  hub CPU per GET /users/{name}', a.one.cpuMs, b.one.cpuMs, 'ms', false);
+  row('  the same, Cache-Control: no-cache', a.oneFresh.rps, b.oneFresh.rps, 'req/s', true);
+  row('  hub CPU per GET, no-cache', a.oneFresh.cpuMs, b.oneFresh.cpuMs, 'ms', false);
   row('token create (POST /users/{name}/tokens)', a.tokenCreate.rps, b.tokenCreate.rps, 'req/s', true);
   row('  hub CPU per token create', a.tokenCreate.cpuMs, b.tokenCreate.cpuMs, 'ms', false);
   row('token delete (DELETE /users/{name}/tokens/{id})', a.tokenDelete.rps, b.tokenDelete.rps, 'req/s', true);
   row('  hub CPU per token delete', a.tokenDelete.cpuMs, b.tokenDelete.cpuMs, 'ms', false);
   if (SPAWNS) row(`${SPAWNS} local spawns at once, all ready`, a.spawnMany, b.spawnMany, 's', false);
   row(`hub RSS, ${USERS} users`, a.rssSmall, b.rssSmall, 'MB', false);
-  if (a.probe && b.probe && a.listLarge && b.listLarge) {
+  if ('probe' in a && 'probe' in b) {
     row(`bulk POST /users of ${PROBE} names`, a.probe.bulkSeconds, b.probe.bulkSeconds, 's', false);
     row('  GET /users/{name} meanwhile: p50', a.probe.p50, b.probe.p50, 'ms', false);
     row('  GET /users/{name} meanwhile: max', a.probe.max, b.probe.max, 'ms', false);
     row('  GET /users/{name} idle: p50', a.probe.idleP50, b.probe.idleP50, 'ms', false);
     row(`full listing, limit 200, ${LARGE} users`, a.listLarge.rps, b.listLarge.rps, 'listings/s', true);
-    row(`  one full listing (p50), ${LARGE} users`, a.listLarge.p50 / 1000, b.listLarge.p50 / 1000, 's', false);
     row('  hub CPU per full listing', a.listLarge.cpuMs, b.listLarge.cpuMs, 'ms', false);
-    row(`GET /users/{name}, ${LARGE} users`, a.oneLarge!.rps, b.oneLarge!.rps, 'req/s', true);
-    row('  hub CPU per GET /users/{name}', a.oneLarge!.cpuMs, b.oneLarge!.cpuMs, 'ms', false);
-    row(`hub RSS, ${LARGE} users, just after the load`, a.rssLarge!, b.rssLarge!, 'MB', false);
-    row(`hub RSS, ${LARGE} users, 12 s later`, a.rssLargeIdle!, b.rssLargeIdle!, 'MB', false);
+    row('  the same, Cache-Control: no-cache', a.listLargeFresh.rps, b.listLargeFresh.rps, 'listings/s', true);
+    row('  hub CPU per full listing, no-cache', a.listLargeFresh.cpuMs, b.listLargeFresh.cpuMs, 'ms', false);
+    row(`  one full listing alone (median), ${LARGE} users`, a.listOneLarge, b.listOneLarge, 's', false);
+    row(`GET /users/{name}, ${LARGE} users`, a.oneLarge.rps, b.oneLarge.rps, 'req/s', true);
+    row('  hub CPU per GET /users/{name}', a.oneLarge.cpuMs, b.oneLarge.cpuMs, 'ms', false);
+    row('  the same, Cache-Control: no-cache', a.oneLargeFresh.rps, b.oneLargeFresh.rps, 'req/s', true);
+    row('  hub CPU per GET, no-cache', a.oneLargeFresh.cpuMs, b.oneLargeFresh.cpuMs, 'ms', false);
+    row(`hub RSS, ${LARGE} users, just after the load`, a.rssLarge, b.rssLarge, 'MB', false);
+    row(`hub RSS, ${LARGE} users, 12 s later`, a.rssLargeIdle, b.rssLargeIdle, 'MB', false);
   }
   row('`plasma --help` (compiled) vs `jupyterhub --help`', help.plasma, help.jupyterhub, 's', false);
   console.log(`# \`node -e ''\` alone takes ${help.node.toFixed(2)} s here now: \`plasma --help\` adds ${(help.plasma - help.node).toFixed(2)} s to Node's own start`);
@@ -148,7 +182,7 @@ async function main() {
     const plasma: Target = { name: 'Plasma', api: `${stack.hubUrl}/hub/api`, token: stack.adminToken, pid: stack.hub!.pid! };
     const jupyterhub: Target = { name: 'JupyterHub 3.0', api: `http://127.0.0.1:${jh.hub.hubPort}/hub/api`, token: jh.hub.adminToken, pid: jh.hub.child!.pid! };
     console.log(`# load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; ${os.cpus().length} cores; concurrency ${CONCURRENCY}; direct to each hub's API; ${USERS} users, then up to ${LARGE || 'no more'}; `
-      + `${LISTINGS} + ${LARGE_LISTINGS} full listings, ${REQUESTS} GETs, ${TOKENS} tokens`);
+      + `wrk for ${SECONDS} s per listing and GET rate, ${TOKENS} tokens`);
     const a = await measure(plasma);
     const b = await measure(jupyterhub);
     table(a, b, help);
