@@ -3,6 +3,7 @@
  * /opt/plasma). They run the release app/current points at; the proxy's reload is a handover to a new
  * process, which announces itself as the main one (Type=notify, NotifyAccess=all).
  */
+import { HUB_NODE_FLAGS } from '../system/runtime.ts';
 
 export interface UnitOptions {
   prefix: string;
@@ -42,7 +43,7 @@ Wants=plasma-proxy.service
 Type=notify
 NotifyAccess=all
 Environment=PLASMA_PREFIX=${prefix}
-ExecStart=${node} ${bin} hub
+ExecStart=${node} ${HUB_NODE_FLAGS.join(' ')} ${bin} hub
 # A new hub (new code) takes the listening socket over once this one has shut down; requests wait, none fail.
 ExecReload=/bin/kill -USR2 $MAINPID
 Restart=always

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { fetchTrusting } from '../../src/auth/https-fetch.ts';
 import { freeLoopbackPort } from '../../src/spawner/local.ts';
+import { HUB_NODE_FLAGS } from '../../src/system/runtime.ts';
 import { stopChild } from './processes.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -100,7 +101,7 @@ export class Stack {
     this.hubLogCount++;
     fs.mkdirSync(path.join(this.prefix, 'logs'), { recursive: true });
     const logs = fs.openSync(this.hubLog, 'a');
-    this.hub = spawn(process.execPath, [BIN, 'hub'], { env: this.env, stdio: ['ignore', logs, logs] });
+    this.hub = spawn(process.execPath, [...HUB_NODE_FLAGS, BIN, 'hub'], { env: this.env, stdio: ['ignore', logs, logs] });
     fs.closeSync(logs);
     const hub = this.hub;
     await waitFor(async () => {
