@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 import { startJupyterHubBehindChp } from '../../test/helpers/jupyterhub.ts';
 import { keepRequesting } from '../../test/helpers/load.ts';
 import { BIN, Stack, waitFor } from '../../test/helpers/stack.ts';
+import { HUB_NODE_FLAGS } from '../../src/system/runtime.ts';
 
 const { values } = parseArgs({ options: {
   users: { type: 'string', default: '10000' }, running: { type: 'string', default: '100' }, spawns: { type: 'string', default: '10' },
@@ -70,6 +71,50 @@ async function stopAll(api: string, token: string, names: string[]): Promise<voi
   }
 }
 
+/**
+ * `plasma restart hub` and upgrades: SIGUSR2 makes the hub start its successor, which loads while the old one serves
+ * and then takes the listening socket over. A client asks GET /hub/api without pause over keep-alive; the longest
+ * answer time is how long the API was away (new connections wait in the socket's backlog). A request that fails
+ * is counted and sent again at once (a keep-alive connection the old hub closes just as the next request leaves).
+ */
+async function handOver(stack: Stack): Promise<{ gap: number; failed: number; sent: number }> {
+  const pidFile = `${stack.prefix}/run/hub.pid`;
+  const oldPid = Number(fs.readFileSync(pidFile, 'utf8'));
+  let longest = 0;
+  let failed = 0;
+  let sent = 0;
+  let done = false;
+  const probe = (async () => {
+    let since = performance.now();
+    while (!done) {
+      sent++;
+      try {
+        const r = await fetch(`${stack.hubUrl}/hub/api`, { signal: AbortSignal.timeout(30_000) });
+        await r.arrayBuffer();
+        if (!r.ok) throw new Error(`GET /hub/api → ${r.status}`);
+        longest = Math.max(longest, performance.now() - since);
+        since = performance.now();
+      } catch {
+        failed++;
+      }
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 300));
+  process.kill(oldPid, 'SIGUSR2');
+  await waitFor(async () => {
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    if (pid === oldPid) return false;
+    try { process.kill(oldPid, 0); return false; } catch { return true; }
+  }, 60_000, 'the successor hub');
+  await new Promise((r) => setTimeout(r, 500));
+  done = true;
+  await probe;
+  // The successor is not a child of this process: the stack stops it by this handle.
+  const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+  stack.hub = { pid, kill: (sig?: NodeJS.Signals) => process.kill(pid, sig), exitCode: null, once: (_e: string, cb: () => void) => { void waitFor(async () => { try { process.kill(pid, 0); return false; } catch { return true; } }, 60_000, 'the hub to exit').then(cb); } } as never;
+  return { gap: longest, failed, sent };
+}
+
 async function restartAtScale(): Promise<void> {
   process.env.PLASMA_COMPILED = '1';
   if (!fs.existsSync(new URL('../../dist/plasma.mjs', import.meta.url))) throw new Error('run npm run build first: the bench measures the compiled release');
@@ -96,7 +141,7 @@ async function restartAtScale(): Promise<void> {
       await gone;
       const t1 = performance.now();
       const logs = fs.openSync(stack.hubLog, 'a');
-      const hub = spawn(process.execPath, [BIN, 'hub'], { env: stack.env, stdio: ['ignore', logs, logs] });
+      const hub = spawn(process.execPath, [...HUB_NODE_FLAGS, BIN, 'hub'], { env: stack.env, stdio: ['ignore', logs, logs] });
       fs.closeSync(logs);
       stack.hub = hub;
       for (;;) {
@@ -109,10 +154,15 @@ async function restartAtScale(): Promise<void> {
       rows.push({ stop: t1 - t0, start: performance.now() - t1 });
       await new Promise((r) => setTimeout(r, 1500));
     }
+    const handovers: Array<{ gap: number; failed: number; sent: number }> = [];
+    for (let round = 0; round < ROUNDS; round++) handovers.push(await handOver(stack));
+    const gaps = handovers.map((h) => h.gap);
     const { all, failed } = await client.stop();
     const model = (await stack.api('GET', `/users/${running[0]}`)).data;
     if (model.servers['']?.ready !== true) throw new Error('the first server is not shown ready after the restarts');
     console.log(`${'hub restart (SIGTERM → API answers)'.padEnd(40)} stop ${ms(median(rows.map((r) => r.stop)))}, start ${ms(median(rows.map((r) => r.start)))}, total ${ms(median(rows.map((r) => r.stop + r.start)))} (median of ${ROUNDS}; each: ${rows.map((r) => ms(r.stop + r.start)).join(', ')})`);
+    console.log(`${'hub hand-over (SIGUSR2, plasma restart)'.padEnd(40)} API away ${ms(median(gaps))} (longest wait for an answer, probing without pause; median of ${ROUNDS}; each: ${gaps.map(ms).join(', ')}); `
+      + `${handovers.reduce((n, h) => n + h.failed, 0)} of ${handovers.reduce((n, h) => n + h.sent, 0)} probes failed`);
     console.log(`${'requests to the servers meanwhile'.padEnd(40)} ${all.length} sent, ${failed.length} failed${failed.length ? `: ${JSON.stringify(failed.slice(0, 3))}` : ''}`);
     await stopAll(stack.apiUrl, stack.adminToken, running);
   } finally {
