@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { Client, InvalidCredentialsError } from 'ldapts';
+import type { Client } from 'ldapts';
 import type { PlasmaConfig } from '../config/index.ts';
 import { mapProviderGroups } from './groups.ts';
 import { AuthServiceError, usernameProblem, type AuthenticatedUser, type Authenticator } from './types.ts';
@@ -41,6 +41,9 @@ function describe(err: unknown): string {
  * LDAP logins: a service bind searches for the user, a bind as the user checks their password, and a search
  * for groups gives their groups. TLS through ldaps:// or StartTLS, verified against ca_file.
  */
+/** Loaded on first use: a hub that signs in with other means never loads it. */
+const ldapts = () => import('ldapts');
+
 export class LdapAuthenticator implements Authenticator {
   readonly kind = 'ldap';
   readonly managesPasswords = false;
@@ -61,6 +64,7 @@ export class LdapAuthenticator implements Authenticator {
   private async connect(): Promise<Client> {
     const tlsOptions = { ca: this.ca ? [this.ca] : undefined, minVersion: 'TLSv1.2' as const };
     const timeout = this.config.timeout_seconds * 1000;
+    const { Client } = await ldapts();
     const client = new Client({ url: this.config.url, timeout, connectTimeout: timeout, tlsOptions });
     if (this.config.start_tls) {
       try {
@@ -81,7 +85,7 @@ export class LdapAuthenticator implements Authenticator {
       await client.bind(this.config.bind_dn, this.bindPassword ?? '');
     } catch (err) {
       await client.unbind().catch(() => undefined);
-      if (err instanceof InvalidCredentialsError) {
+      if (err instanceof (await ldapts()).InvalidCredentialsError) {
         throw new AuthServiceError('auth.ldap.bind_password: the LDAP server refused the service account (auth.ldap.bind_dn) with this password', 'auth.ldap.bind_password');
       }
       throw new AuthServiceError(`auth.ldap.url: cannot reach or bind to ${this.config.url}: ${describe(err)}`, 'auth.ldap.url');
@@ -136,7 +140,7 @@ export class LdapAuthenticator implements Authenticator {
       await client.bind(dn, password);
       return true;
     } catch (err) {
-      if (err instanceof InvalidCredentialsError) return false;
+      if (err instanceof (await ldapts()).InvalidCredentialsError) return false;
       throw new AuthServiceError(`auth.ldap.url: binding as the user failed: ${describe(err)}`, 'auth.ldap.url');
     } finally {
       await client.unbind().catch(() => undefined);

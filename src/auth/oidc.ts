@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import * as oidc from 'openid-client';
+import type { Configuration } from 'openid-client';
 import type { PlasmaConfig } from '../config/index.ts';
 import { mapProviderGroups } from './groups.ts';
 import { fetchTrusting } from './https-fetch.ts';
@@ -25,13 +25,16 @@ const MAX_PENDING = 10_000;
  * OpenID Connect logins (authorization code flow with PKCE, through openid-client): the browser goes to the
  * provider and comes back to /hub/oauth_callback; the ID token's claims give the name and the groups.
  */
+/** Loaded on first use: a hub that signs in with other means never loads it. */
+const openidClient = () => import('openid-client');
+
 export class OidcAuthenticator implements Authenticator {
   readonly kind = 'oidc';
   readonly managesPasswords = false;
   readonly redirectsToProvider = true;
   private readonly secret: string | undefined;
   private readonly fetcher: ReturnType<typeof fetchTrusting>;
-  private discovered: Promise<oidc.Configuration> | null = null;
+  private discovered: Promise<Configuration> | null = null;
   /** Logins under way, by state (also held by the browser in a cookie). */
   private readonly pending = new Map<string, PendingLogin>();
 
@@ -57,18 +60,18 @@ export class OidcAuthenticator implements Authenticator {
     return null;
   }
 
-  private configuration(): Promise<oidc.Configuration> {
-    this.discovered ??= oidc.discovery(new URL(this.config.issuer), this.config.client_id, undefined,
+  private configuration(): Promise<Configuration> {
+    this.discovered ??= openidClient().then((oidc) => oidc.discovery(new URL(this.config.issuer), this.config.client_id, undefined,
       this.secret ? oidc.ClientSecretPost(this.secret) : oidc.None(), {
         [oidc.customFetch]: this.fetcher as never,
         execute: this.config.issuer.startsWith('http:') ? [oidc.allowInsecureRequests] : [],
         timeout: 15,
-      }).catch((err) => {
+      }).then((c) => {
+        c[oidc.customFetch] = this.fetcher as never;
+        return c;
+      })).catch((err) => {
       this.discovered = null; // try again on the next login
       throw new AuthServiceError(`auth.oidc.issuer: cannot read ${this.config.issuer}/.well-known/openid-configuration: ${(err as Error).message}${/certificate/i.test((err as Error).message) ? '; set auth.oidc.ca_file' : ''}`, 'auth.oidc.issuer');
-    }).then((c) => {
-      c[oidc.customFetch] = this.fetcher as never;
-      return c;
     });
     return this.discovered;
   }
@@ -81,6 +84,7 @@ export class OidcAuthenticator implements Authenticator {
   /** The provider URL to send the browser to, and the state its cookie holds. */
   async begin(redirectUri: string, next: string): Promise<{ url: string; state: string }> {
     const config = await this.configuration();
+    const oidc = await openidClient();
     const now = Date.now();
     for (const [k, v] of this.pending) if (v.expires < now) this.pending.delete(k);
     if (this.pending.size >= MAX_PENDING) throw new AuthServiceError('too many logins under way; try again in a few minutes', 'auth.oidc');
@@ -110,6 +114,7 @@ export class OidcAuthenticator implements Authenticator {
       return { user: null, next: login.next, problem: `The identity provider refused the sign-in (${callbackUrl.searchParams.get('error')}).` };
     }
     const config = await this.configuration();
+    const oidc = await openidClient();
     // The URL the provider redirected to, as registered (the hub may sit behind the proxy under another host).
     const current = new URL(login.redirectUri);
     current.search = callbackUrl.search;

@@ -129,8 +129,24 @@ function covers(held: ParsedScope, wanted: ParsedScope): boolean {
   return held.kind === 'user' && wanted.kind === 'server' && (wanted.value ?? '').startsWith(`${held.value}/`);
 }
 
-/** The scopes a token really has: its own (or its owner's for `inherit`) ∩ its owner's, plus identify scopes. */
+/**
+ * The scopes a token really has: its own (or its owner's for `inherit`) ∩ its owner's, plus identify scopes.
+ * A pure function of its arguments, asked on every request a token makes: answers are kept (a bounded map).
+ * The set returned is shared: callers read it, never change it.
+ */
 export function tokenScopes(raw: string[], roles: string[], ownerName: string, ownerAdmin: boolean, ownerExtraRoles: string[] = []): Set<string> {
+  const key = JSON.stringify([raw, roles, ownerName, ownerAdmin, ownerExtraRoles]);
+  let scopes = expanded.get(key);
+  if (!scopes) {
+    scopes = computeTokenScopes(raw, roles, ownerName, ownerAdmin, ownerExtraRoles);
+    if (expanded.size >= 5000) expanded.delete(expanded.keys().next().value!);
+    expanded.set(key, scopes);
+  }
+  return scopes;
+}
+const expanded = new Map<string, Set<string>>();
+
+function computeTokenScopes(raw: string[], roles: string[], ownerName: string, ownerAdmin: boolean, ownerExtraRoles: string[] = []): Set<string> {
   const owner = userRoleScopes(ownerName, ownerAdmin, ownerExtraRoles);
   const requested = [...raw, ...roles.flatMap((r) => ROLE_SCOPES[r] ?? [])];
   let result: Set<string>;

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import { dockerClient } from '../system/docker-client.ts';
 import type { PlasmaConfig } from '../config/index.ts';
 import { buildContext } from './context.ts';
 import { detectRepository, type RepoPlan } from './detect.ts';
@@ -82,7 +83,7 @@ export class DockerBuilder implements Builder {
   private readonly docker: Docker;
 
   constructor(private readonly config: PlasmaConfig, docker?: Docker) {
-    this.docker = docker ?? new Docker({ socketPath: config.spawner.docker.socket });
+    this.docker = docker ?? dockerClient({ socketPath: config.spawner.docker.socket });
   }
 
   private get env() {

@@ -1,4 +1,4 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { readEnvironmentLabels, type ImageFacts } from '../builder/index.ts';
 
 /**

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import { dockerClient } from '../system/docker-client.ts';
 import {
   BuildInputError, DockerBuilder, folderFor, nameFromRepository, parseBuildArgs, parseCpuLimit, parseCredentials, parseDescription,
   parseDisplayName, parseMemoryLimit, parseName, parseRef, parseRepository, type Builder, type EnvironmentSettings,
@@ -60,7 +61,7 @@ export class EnvironmentService {
     private readonly log: Logger,
     options: { builder?: Builder; docker?: Docker } = {},
   ) {
-    const docker = options.docker ?? new Docker({ socketPath: config.spawner.docker.socket });
+    const docker = options.docker ?? dockerClient({ socketPath: config.spawner.docker.socket });
     this.repo = new EnvironmentRepo(hubRepo.db);
     this.images = new ImageCatalogue(docker, config.environments.image_prefix);
     this.builds = new BuildManager(this.repo, options.builder ?? new DockerBuilder(config, docker), this.images, config.environments,
