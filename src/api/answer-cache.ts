@@ -1,6 +1,10 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { HubContext } from './context.ts';
+import type { Identity } from './identity.ts';
+
 /**
- * Serialized answers of read-only API routes (GET /users, GET /users/{name}), reused while nothing they were made
- * from has changed: the state database (DataVersion), the servers starting or stopping (held in memory) and the
+ * Serialized answers of read-only API routes (GET /users, GET /users/{name}, GET /groups), reused while nothing
+ * they were made from has changed: the state database (DataVersion), the servers starting or stopping (held in memory) and the
  * live config (cleared on reload). Admin pages poll the same listing again and again; between two writes each poll
  * is then one lookup instead of a page of queries and models. A request with `Cache-Control: no-cache` is always
  * answered afresh. Bounded in bytes, least recently used out first.
@@ -79,4 +83,19 @@ export function answerKey(
 export function wantsFresh(headers: Record<string, string | string[] | undefined>): boolean {
   const v = headers['cache-control'];
   return typeof v === 'string' && /no-cache|no-store/i.test(v);
+}
+
+/** A read answer from the cache when nothing it depends on changed, else computed, serialized and kept. */
+export async function cachedJson(ctx: HubContext, req: FastifyRequest, reply: FastifyReply, identity: Identity, compute: () => Promise<unknown>): Promise<string> {
+  const key = answerKey(identity, req);
+  const type = 'application/json; charset=utf-8';
+  reply.type(type);
+  if (key && !wantsFresh(req.headers)) {
+    const hit = ctx.answers.get(key);
+    if (hit) return hit.body;
+  }
+  const version = ctx.answers.version();
+  const body = JSON.stringify(await compute());
+  if (key) ctx.answers.set(key, version, body, type);
+  return body;
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { usernameProblem } from '../../auth/index.ts';
+import { cachedJson } from '../answer-cache.ts';
 import type { HubContext } from '../context.ts';
 import { ApiError, badRequest, isPlainObject, jsonBody, notFound, objectBody, pageOf, pageResponse, rejectUnknownKeys } from '../http.ts';
 import { identify, requireScopes } from '../identity.ts';
@@ -32,17 +33,19 @@ async function authorizedGroup(ctx: HubContext, req: FastifyRequest, name: strin
 }
 
 export function registerGroupRoutes(app: FastifyInstance, ctx: HubContext): void {
-  app.get('/groups', async (req) => {
+  app.get('/groups', async (req, reply) => {
     const identity = requireScopes(await identify(ctx, req), ['list:groups']);
-    const page = pageOf(req);
-    const visible = visibleUserNames(identity, 'list:groups');
-    // The page in SQL, then every member of its groups in one query.
-    const { rows, total } = await ctx.repo.groupsPage({
-      offset: page.offset, limit: page.limit, names: visible.all ? undefined : [...visible.groups], withTotal: page.paginated,
+    return cachedJson(ctx, req, reply, identity, async () => {
+      const page = pageOf(req);
+      const visible = visibleUserNames(identity, 'list:groups');
+      // The page in SQL, then every member of its groups in one query.
+      const { rows, total } = await ctx.repo.groupsPage({
+        offset: page.offset, limit: page.limit, names: visible.all ? undefined : [...visible.groups], withTotal: page.paginated,
+      });
+      const members = await ctx.repo.membersOfGroups(rows.map((g) => g.id));
+      const items = await Promise.all(rows.map((g) => groupModel(ctx, identity, g, members.get(g.id))));
+      return pageResponse(req, page, items, total);
     });
-    const members = await ctx.repo.membersOfGroups(rows.map((g) => g.id));
-    const items = await Promise.all(rows.map((g) => groupModel(ctx, identity, g, members.get(g.id))));
-    return pageResponse(req, page, items, total);
   });
 
   app.post('/groups', async (req, reply) => {

@@ -1,7 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { usernameProblem } from '../../auth/index.ts';
 import { USER_SORTS, type UserRow, type UserSort, type UserState } from '../../db/index.ts';
-import { answerKey, wantsFresh } from '../answer-cache.ts';
+import { cachedJson } from '../answer-cache.ts';
 import type { HubContext } from '../context.ts';
 import { ApiError, badRequest, isPlainObject, jsonBody, notFound, objectBody, pageOf, pageResponse, rejectUnknownKeys } from '../http.ts';
 import { identify, requireFullAdmin, requireScopes, type Identity } from '../identity.ts';
@@ -36,21 +36,6 @@ function adminFlag(value: unknown): boolean | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'boolean') throw badRequest('admin must be a boolean (true or false)');
   return value;
-}
-
-/** A read answer from the cache when nothing it depends on changed, else computed, serialized and kept. */
-async function cachedJson(ctx: HubContext, req: FastifyRequest, reply: FastifyReply, identity: Identity, compute: () => Promise<unknown>): Promise<string> {
-  const key = answerKey(identity, req);
-  const type = 'application/json; charset=utf-8';
-  reply.type(type);
-  if (key && !wantsFresh(req.headers)) {
-    const hit = ctx.answers.get(key);
-    if (hit) return hit.body;
-  }
-  const version = ctx.answers.version();
-  const body = JSON.stringify(await compute());
-  if (key) ctx.answers.set(key, version, body, type);
-  return body;
 }
 
 export function registerUserRoutes(app: FastifyInstance, ctx: HubContext): void {
