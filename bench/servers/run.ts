@@ -78,8 +78,6 @@ async function stopAll(api: string, token: string, names: string[]): Promise<voi
  * is counted and sent again at once (a keep-alive connection the old hub closes just as the next request leaves).
  */
 async function handOver(stack: Stack): Promise<{ gap: number; failed: number; sent: number }> {
-  const pidFile = `${stack.prefix}/run/hub.pid`;
-  const oldPid = Number(fs.readFileSync(pidFile, 'utf8'));
   let longest = 0;
   let failed = 0;
   let sent = 0;
@@ -100,18 +98,10 @@ async function handOver(stack: Stack): Promise<{ gap: number; failed: number; se
     }
   })();
   await new Promise((r) => setTimeout(r, 300));
-  process.kill(oldPid, 'SIGUSR2');
-  await waitFor(async () => {
-    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
-    if (pid === oldPid) return false;
-    try { process.kill(oldPid, 0); return false; } catch { return true; }
-  }, 60_000, 'the successor hub');
+  await stack.handOverHub();
   await new Promise((r) => setTimeout(r, 500));
   done = true;
   await probe;
-  // The successor is not a child of this process: the stack stops it by this handle.
-  const pid = Number(fs.readFileSync(pidFile, 'utf8'));
-  stack.hub = { pid, kill: (sig?: NodeJS.Signals) => process.kill(pid, sig), exitCode: null, once: (_e: string, cb: () => void) => { void waitFor(async () => { try { process.kill(pid, 0); return false; } catch { return true; } }, 60_000, 'the hub to exit').then(cb); } } as never;
   return { gap: longest, failed, sent };
 }
 

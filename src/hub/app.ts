@@ -37,6 +37,29 @@ function drainRefusedBody(req: FastifyRequest, reply: FastifyReply): void {
   req.raw.resume();
 }
 
+const draining = new WeakSet<object>();
+
+/**
+ * Closes the app without the keep-alive race: a connection closed while idle may be the one a client is sending
+ * its next request on, which then fails unanswered. So the listener closes first (new connections wait in the
+ * backlog for the next hub), then for `graceMs` every answer on an open connection says `Connection: close`, so
+ * its client moves on by itself; only what is still idle after that is closed. Resolves when the app is closed.
+ */
+export async function closeHubApp(app: FastifyInstance, graceMs: number, forceMs: number, endStreams: () => void): Promise<void> {
+  draining.add(app.server);
+  const closeIdle = app.server.closeIdleConnections.bind(app.server);
+  app.server.closeIdleConnections = () => undefined; // node:http and fastify call it at once on close
+  const closed = app.close();
+  endStreams();
+  await new Promise((r) => setTimeout(r, graceMs));
+  app.server.closeIdleConnections = closeIdle;
+  closeIdle();
+  endStreams(); // any that began during the grace
+  const force = setTimeout(() => app.server.closeAllConnections(), forceMs);
+  await closed;
+  clearTimeout(force);
+}
+
 /** The hub's HTTP application: REST API, OAuth provider and pages. */
 export async function buildHubApp(ctx: HubContext): Promise<FastifyInstance> {
   const app = Fastify({
@@ -70,6 +93,7 @@ export async function buildHubApp(ctx: HubContext): Promise<FastifyInstance> {
   });
   // The hub's pages may be framed by its own pages only (the app frames the OAuth confirmation), as JupyterHub's.
   app.addHook('onSend', async (req, reply, payload) => {
+    if (draining.has(app.server)) reply.header('Connection', 'close');
     drainRefusedBody(req, reply);
     if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
       reply.header('Content-Security-Policy', "frame-ancestors 'self'");

@@ -17,7 +17,7 @@ import { EnvironmentService } from '../environments/index.ts';
 import type { HubContext } from '../api/context.ts';
 import { AnswerCache, IdentityCache } from '../api/index.ts';
 import { endEventStreams } from '../api/event-stream.ts';
-import { buildHubApp } from './app.ts';
+import { buildHubApp, closeHubApp } from './app.ts';
 import { ServerManager } from '../servers/index.ts';
 import { HubUsers } from '../users/index.ts';
 import { HubMetrics } from '../metrics/index.ts';
@@ -154,14 +154,10 @@ export async function startHub(options: {
       disk.stop();
       await servers.close();
       await environments.close();
-      // The listener closes at once and idle keep-alive connections with it; event streams (progress, build logs)
-      // end now, since browsers reconnect to the next hub; requests in flight are finished, for a few seconds at most.
-      const closing = app.close();
-      app.server.closeIdleConnections();
-      endEventStreams();
-      const force = setTimeout(() => app.server.closeAllConnections(), 5000);
-      await closing;
-      clearTimeout(force);
+      // The listener closes at once; keep-alive clients are told to move on for 50 ms, then idle connections close;
+      // event streams (progress, build logs) end now, since browsers reconnect to the next hub; requests in flight
+      // are finished, for a few seconds at most.
+      await closeHubApp(app, 50, 5000, endEventStreams);
       await opened.close();
       log.info('hub stopped (user servers keep running)');
       resolveClosed();

@@ -10,6 +10,27 @@ export function alive(pid: number): boolean {
   }
 }
 
+/**
+ * A process this one did not start (a successor hub, forked by its predecessor), as the few parts of a
+ * ChildProcess that stopChild uses: its exit is seen by polling /proc.
+ */
+export function processHandle(pid: number): ChildProcess {
+  const handle = {
+    pid, exitCode: null as number | null, signalCode: null,
+    kill: (signal?: NodeJS.Signals) => process.kill(pid, signal),
+    once: (_event: 'exit', done: () => void) => {
+      const timer = setInterval(() => {
+        if (alive(pid)) return;
+        clearInterval(timer);
+        handle.exitCode = 0;
+        done();
+      }, 20);
+      return handle;
+    },
+  };
+  return handle as unknown as ChildProcess;
+}
+
 /** Signals a child we started and waits until it has exited (nothing to do if it already has). */
 export async function stopChild(child: ChildProcess | null, signal: NodeJS.Signals): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode) return;

@@ -7,7 +7,7 @@ import YAML from 'yaml';
 import { fetchTrusting } from '../../src/auth/https-fetch.ts';
 import { freeLoopbackPort } from '../../src/spawner/local.ts';
 import { HUB_NODE_FLAGS } from '../../src/system/runtime.ts';
-import { stopChild } from './processes.ts';
+import { alive, processHandle, stopChild } from './processes.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(REPO_ROOT, 'bin/plasma.mjs');
@@ -110,6 +110,18 @@ export class Stack {
     }, 30_000, 'the hub');
     // The hub's '/' route reaches the proxy during start-up reconciliation.
     await waitFor(async () => (await this.publicFetch(this.apiUrl)).ok, 15_000, 'the hub through the proxy');
+  }
+
+  /**
+   * SIGUSR2, as `plasma restart hub` and upgrades send: the hub starts its successor, which takes the listening
+   * socket over. Resolves once the old process is gone; `hub` is then a handle on the successor.
+   */
+  async handOverHub(): Promise<void> {
+    const pidFile = path.join(this.prefix, 'run', 'hub.pid');
+    const old = Number(fs.readFileSync(pidFile, 'utf8'));
+    process.kill(old, 'SIGUSR2');
+    await waitFor(async () => !alive(old) && fs.existsSync(pidFile) && Number(fs.readFileSync(pidFile, 'utf8')) !== old, 60_000, 'the successor hub');
+    this.hub = processHandle(Number(fs.readFileSync(pidFile, 'utf8')));
   }
 
   /** Kills the hub (SIGKILL by default: a crash) and waits until it is gone. */
