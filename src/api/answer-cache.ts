@@ -8,6 +8,10 @@ import type { Identity } from './identity.ts';
  * live config (cleared on reload). Admin pages poll the same listing again and again; between two writes each poll
  * is then one lookup instead of a page of queries and models. A request with `Cache-Control: no-cache` is always
  * answered afresh. Bounded in bytes, least recently used out first.
+ *
+ * Keep it exact: a route answered from here may show only what those three cover. A field that comes from anywhere
+ * else (a spawner's live state, the proxy, the clock) must move the version when it changes, or stay out of these
+ * answers.
  */
 export interface AnswerVersion {
   /** The database's version (null inside a transaction: nothing is kept then). */
