@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HubContext } from './context.ts';
 import type { Identity } from './identity.ts';
+import { VersionedLru } from './versioned-lru.ts';
 
 /**
  * Serialized answers of read-only API routes (GET /users, GET /users/{name}, GET /groups), reused while nothing
@@ -20,13 +21,14 @@ export interface AnswerVersion {
   pending(): number;
 }
 
-interface Entry { version: string; body: string; type: string }
+interface Entry { body: string; type: string }
 
 export class AnswerCache {
-  private readonly entries = new Map<string, Entry>();
-  private bytes = 0;
+  private readonly lru: VersionedLru<Entry>;
 
-  constructor(private readonly source: AnswerVersion, private readonly maxBytes = 8 * 1024 * 1024) {}
+  constructor(private readonly source: AnswerVersion, maxBytes = 8 * 1024 * 1024) {
+    this.lru = new VersionedLru<Entry>(maxBytes, (entry) => entry.body.length);
+  }
 
   /** The version to tag an answer with, taken before it is computed (a write meanwhile makes it stale at once). */
   version(): string | null {
@@ -34,41 +36,21 @@ export class AnswerCache {
     return db === null ? null : `${db}/${this.source.pending()}`;
   }
 
-  get(key: string): Entry | undefined {
-    const entry = this.entries.get(key);
-    if (!entry) return undefined;
-    this.entries.delete(key);
-    if (entry.version !== this.version()) {
-      this.bytes -= entry.body.length;
-      return undefined;
-    }
-    this.entries.set(key, entry); // most recently used last
-    return entry;
+  get(key: string, version: string | null): Entry | undefined {
+    return this.lru.get(key, version);
   }
 
   set(key: string, version: string | null, body: string, type: string): void {
-    if (version === null || body.length > this.maxBytes / 4) return;
-    const old = this.entries.get(key);
-    if (old) {
-      this.bytes -= old.body.length;
-      this.entries.delete(key);
-    }
-    this.entries.set(key, { version, body, type });
-    this.bytes += body.length;
-    for (const [k, e] of this.entries) {
-      if (this.bytes <= this.maxBytes) break;
-      this.entries.delete(k);
-      this.bytes -= e.body.length;
-    }
+    this.lru.set(key, version, { body, type });
   }
 
   clear(): void {
-    this.entries.clear();
-    this.bytes = 0;
+    this.lru.clear();
   }
 
   get size(): { entries: number; bytes: number } {
-    return { entries: this.entries.size, bytes: this.bytes };
+    const { entries, total } = this.lru.size;
+    return { entries, bytes: total };
   }
 }
 
@@ -94,11 +76,11 @@ export async function cachedJson(ctx: HubContext, req: FastifyRequest, reply: Fa
   const key = answerKey(identity, req);
   const type = 'application/json; charset=utf-8';
   reply.type(type);
+  const version = ctx.answers.version();
   if (key && !wantsFresh(req.headers)) {
-    const hit = ctx.answers.get(key);
+    const hit = ctx.answers.get(key, version);
     if (hit) return hit.body;
   }
-  const version = ctx.answers.version();
   const body = JSON.stringify(await compute());
   if (key) ctx.answers.set(key, version, body, type);
   return body;

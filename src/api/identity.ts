@@ -15,6 +15,12 @@ export interface Identity {
   via: 'token' | 'cookie';
 }
 
+/** Who a token is: always with the token's row. */
+export interface TokenIdentity extends Identity {
+  token: TokenRow;
+  via: 'token';
+}
+
 const AUTH_HEADER = /^(?:token|bearer)\s+([^\s]+)$/i;
 const ACTIVITY_RESOLUTION_MS = 30_000;
 
@@ -25,26 +31,28 @@ export function tokenFromHeader(req: FastifyRequest): string | null {
   return m ? m[1] : null;
 }
 
-export async function identityFromToken(ctx: HubContext, secret: string): Promise<Identity | null> {
+export async function identityFromToken(ctx: HubContext, secret: string): Promise<TokenIdentity | null> {
   const key = IdentityCache.keyOf(secret);
-  const version = ctx.identities.currentVersion();
-  const identity = ctx.identities.get(key) ?? (await loadTokenIdentity(ctx, secret));
+  const version = ctx.identities.version();
+  const identity = ctx.identities.get(key, version) ?? (await loadTokenIdentity(ctx, secret));
   if (!identity) return null;
   const { token, user } = identity;
   const now = Date.now();
-  if (ctx.hubUsers.isBanned(user.name) || (token!.expires_at && Date.parse(token!.expires_at) <= now)) return null;
-  if (!token!.last_activity || now - Date.parse(token!.last_activity) > ACTIVITY_RESOLUTION_MS) {
+  if (ctx.hubUsers.isBanned(user.name) || (token.expires_at && Date.parse(token.expires_at) <= now)) return null;
+  if (!token.last_activity || now - Date.parse(token.last_activity) > ACTIVITY_RESOLUTION_MS) {
     const iso = new Date(now).toISOString();
-    await ctx.repo.touchToken(token!.id, iso);
+    await ctx.repo.touchToken(token.id, iso);
     // A server's own token is not the user being active.
-    if (!token!.note.startsWith('Server at ')) await ctx.repo.bumpUserActivity(user.id, iso);
-    return identity; // the write makes any cached copy stale: the next request reads the fresh rows
+    if (!token.note.startsWith('Server at ')) await ctx.repo.bumpUserActivity(user.id, iso);
+    // Activity does not move the identity version: the kept copy says what was just written.
+    identity.token = { ...token, last_activity: iso };
+    if (!token.note.startsWith('Server at ') && (!user.last_activity || user.last_activity < iso)) identity.user = { ...user, last_activity: iso };
   }
   ctx.identities.set(key, version, identity);
   return identity;
 }
 
-async function loadTokenIdentity(ctx: HubContext, secret: string): Promise<Identity | null> {
+async function loadTokenIdentity(ctx: HubContext, secret: string): Promise<TokenIdentity | null> {
   const token = await ctx.repo.findTokenBySecret(secret);
   if (!token) return null;
   const user = await ctx.repo.findUserById(token.user_id);

@@ -19,3 +19,20 @@ export class DataVersion {
     return `${this.changes.get() as number}.${this.external.get() as number}`;
   }
 }
+
+/**
+ * The identity version (migration 006): moved by triggers whenever who a token is may have changed, in any process.
+ * Null inside an open transaction, as above.
+ */
+export class IdentityVersion {
+  private readonly value: SQLite.Statement;
+
+  constructor(private readonly sqlite: SQLite.Database) {
+    this.value = sqlite.prepare('SELECT value FROM identity_version WHERE id = 1').pluck();
+  }
+
+  current(): string | null {
+    if (this.sqlite.inTransaction) return null;
+    return String(this.value.get() as number);
+  }
+}

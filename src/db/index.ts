@@ -2,7 +2,7 @@ export * from './schema.ts';
 export { copyDatabase, openDatabase, openSnapshot, type OpenedDatabase, type OpenOptions } from './open.ts';
 export { Repo, hashSecret, type UserRow, type GroupRow, type ServerRow, type TokenRow, type OAuthClientRow, type SessionRow } from './repo.ts';
 export { nowIso, toJupyterTime } from './time.ts';
-export { DataVersion } from './data-version.ts';
+export { DataVersion, IdentityVersion } from './data-version.ts';
 export { MIGRATIONS } from './migrations/index.ts';
 export { EnvironmentRepo, type BuildRow, type BuildSummary } from './environments-repo.ts';
 export { UserDiskRepo, type UserDiskRow } from './users-disk-repo.ts';

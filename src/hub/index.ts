@@ -6,7 +6,7 @@ import { createAuthenticator } from '../auth/index.ts';
 import { LoginThrottle, SessionStore } from '../auth/sessions.ts';
 import { loadConfig, resolvePaths, type PlasmaConfig, type PlasmaPaths } from '../config/index.ts';
 import { proxyToken } from '../config/secrets.ts';
-import { DataVersion, openDatabase, Repo, UserDiskRepo } from '../db/index.ts';
+import { DataVersion, IdentityVersion, openDatabase, Repo, UserDiskRepo } from '../db/index.ts';
 import { DiskUsage } from '../ops/disk-usage.ts';
 import { createLogger, type Logger } from '../log/index.ts';
 import { ChpApiClient } from '../proxy/client.ts';
@@ -59,6 +59,7 @@ export async function startHub(options: {
   if (opened.applied.length) log.info({ migrations: opened.applied, backup: opened.backupFile }, 'database migrated');
   const repo = new Repo(opened.db);
   const dataVersion = new DataVersion(opened.sqlite);
+  const identityVersion = new IdentityVersion(opened.sqlite);
 
   const hubHost = loopbackFor(config.hub.ip);
   const hubTarget = `http://${hubHost}:${config.hub.port}`;
@@ -103,7 +104,7 @@ export async function startHub(options: {
     sessions: new SessionStore(repo, config.hub.cookie_max_age_days, (name) => hubUsers.isBanned(name)),
     throttle: new LoginThrottle(config.hub.login_throttle.max_failures, config.hub.login_throttle.window_seconds),
     answers: new AnswerCache({ database: () => dataVersion.current(), pending: () => servers.pendingVersion }),
-    identities: new IdentityCache(() => dataVersion.current()),
+    identities: new IdentityCache(() => identityVersion.current()),
     shutdown: () => void close(),
   };
 

@@ -139,4 +139,39 @@ describe('bulk requests and listings at scale', () => {
     assert.equal((await stack.api('DELETE', `/users/${stack.adminUser}/tokens/${token.id}`)).status, 204);
     assert.equal((await asToken()).status, 403, 'a deleted token');
   });
+  it('a token kept in memory is who it is now: admin flag, groups, expiry, deletion, also when the CLI writes', async () => {
+    const name = 'pt-bulk-ident';
+    assert.equal((await stack.api('POST', `/users/${name}`)).status, 201);
+    const secret = await stack.cli(['token', name]);
+    const whoami = async () => {
+      const res = await fetch(`${stack.apiUrl}/user`, { headers: { Authorization: `token ${secret}` } });
+      return { status: res.status, body: res.status === 200 ? ((await res.json()) as any) : null };
+    };
+    const first = await whoami();
+    assert.equal(first.body.admin, false);
+    assert.ok(!first.body.scopes.includes('admin:users'));
+    assert.equal((await whoami()).body.admin, false); // answered from the kept identity
+    // A new token for someone else and a token of their own do not change who this one is; activity is shown fresh.
+    await stack.api('POST', `/users/${stack.adminUser}/tokens`, { json: { note: 'other' } });
+    assert.ok(Date.parse((await whoami()).body.last_activity) > Date.now() - 60_000, 'last activity of the token\'s owner');
+    // Another process makes them an admin: the next request has admin scopes.
+    await stack.cli(['users', 'add', name, '--admin']);
+    const promoted = await whoami();
+    assert.equal(promoted.body.admin, true, 'admin after the CLI made them one');
+    assert.ok(promoted.body.scopes.includes('admin:users'), promoted.body.scopes.join(' '));
+    // Through the API back again, and into a group: both seen at once.
+    assert.equal((await stack.api('PATCH', `/users/${name}`, { json: { admin: false } })).status, 200);
+    assert.ok(!(await whoami()).body.scopes.includes('admin:users'), 'admin scopes gone after the PATCH');
+    assert.equal((await stack.api('POST', '/groups/pt-bulk-ident-g', { json: { users: [name] } })).status, 201);
+    assert.deepEqual((await whoami()).body.groups, ['pt-bulk-ident-g']);
+    // A token that expires stops working when it does, though its identity is kept.
+    const short = (await stack.api('POST', `/users/${name}/tokens`, { json: { expires_in: 1 } })).data.token;
+    const asShort = () => fetch(`${stack.apiUrl}/user`, { headers: { Authorization: `token ${short}` } });
+    assert.equal((await asShort()).status, 200);
+    await new Promise((r) => setTimeout(r, 1200));
+    assert.equal((await asShort()).status, 403, 'an expired token');
+    // The CLI removes the user: their token stops at once.
+    await stack.cli(['users', 'remove', name]);
+    assert.equal((await whoami()).status, 403, 'the token of a removed user');
+  });
 });

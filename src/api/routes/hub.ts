@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { HubContext } from '../context.ts';
 import { ApiError, badRequest, JUPYTERHUB_VERSION, objectBody, rejectUnknownKeys } from '../http.ts';
-import { identify, identityFromToken, requireScopes } from '../identity.ts';
+import type { UserRow } from '../../db/index.ts';
+import { identify, identityFromToken, requireScopes, type Identity } from '../identity.ts';
 import { userModel } from '../models.ts';
 
 export const PLASMA_VERSION = '0.1.0';
@@ -26,7 +27,7 @@ export function registerHubRoutes(app: FastifyInstance, ctx: HubContext): void {
   app.get('/user', async (req) => {
     const identity = await identify(ctx, req);
     if (!identity) throw new ApiError(403, 'Missing or invalid credentials');
-    const model = await userModel(ctx, identity, identity.user);
+    const model = await userModel(ctx, identity, await freshUser(ctx, identity));
     return { ...model, session_id: identity.token?.session_id ?? identity.session?.session_id ?? null, scopes: [...identity.scopes].sort() };
   });
 
@@ -34,7 +35,7 @@ export function registerHubRoutes(app: FastifyInstance, ctx: HubContext): void {
   app.get<{ Params: { token: string } }>('/authorizations/token/:token', async (req) => {
     const identity = await identityFromToken(ctx, req.params.token);
     if (!identity) throw new ApiError(404, 'Not Found');
-    return userModel(ctx, identity, identity.user);
+    return userModel(ctx, identity, await freshUser(ctx, identity));
   });
 
   app.get('/services', async (req) => {
@@ -74,4 +75,9 @@ export function registerHubRoutes(app: FastifyInstance, ctx: HubContext): void {
     return { message: 'Shutting down Hub' };
   });
 
+}
+
+/** The caller's row as it is now: a kept identity's activity times may be older than another process's writes. */
+async function freshUser(ctx: HubContext, identity: Identity): Promise<UserRow> {
+  return (await ctx.repo.findUserById(identity.user.id)) ?? identity.user;
 }
