@@ -1,4 +1,7 @@
+import http from 'node:http';
 import type { ProxyClient, ProxyRoute } from './types.ts';
+
+interface Answer { status: number; text: string }
 
 /**
  * Hub side of configurable-http-proxy's REST API. Routespecs ('/user/alice/') map to CHP keys
@@ -17,35 +20,48 @@ export class ChpApiClient implements ProxyClient {
     return key.endsWith('/') ? key : `${key}/`;
   }
 
-  private async call(method: string, path: string, body?: unknown): Promise<Response> {
-    const res = await fetch(`${this.apiUrl.replace(/\/$/, '')}/api/routes${path}`, {
-      method,
-      headers: { Authorization: `token ${this.token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-      signal: AbortSignal.timeout(this.timeoutMs),
+  /**
+   * node:http rather than fetch: the hub's first fetch loads and compiles Node's bundled undici (about 35 ms of a
+   * cold start, which waits for the routes), and the proxy's API is plain HTTP on this machine. A connection per
+   * call: one kept open could be closed by the proxy just as the next call goes out on it.
+   */
+  private call(method: string, path: string, body?: unknown): Promise<Answer> {
+    const url = new URL(`${this.apiUrl.replace(/\/$/, '')}/api/routes${path}`);
+    if (url.protocol !== 'http:') return Promise.reject(new Error(`proxy API ${url.origin}: only http:// is supported`));
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const headers: Record<string, string> = { Authorization: `token ${this.token}` };
+    if (payload !== undefined) Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(payload)) });
+    return new Promise<Answer>((resolve, reject) => {
+      const req = http.request(url, { method, headers, agent: false, timeout: this.timeoutMs }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      });
+      req.on('timeout', () => req.destroy(new Error(`proxy API ${method} ${path || '/'}: no answer within ${this.timeoutMs} ms`)));
+      req.on('error', reject);
+      req.end(payload);
+    }).then((res) => {
+      if (res.status >= 400 && !(method === 'DELETE' && res.status === 404)) {
+        throw new Error(`proxy API ${method} ${path || '/'} answered ${res.status}${res.text ? `: ${res.text.slice(0, 200)}` : ''}`);
+      }
+      return res;
     });
-    if (res.status >= 400 && !(method === 'DELETE' && res.status === 404)) {
-      const text = await res.text().catch(() => '');
-      throw new Error(`proxy API ${method} ${path || '/'} answered ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`);
-    }
-    return res;
   }
 
   async addRoute(routespec: string, target: string, data: Record<string, unknown>): Promise<void> {
     const key = ChpApiClient.keyFor(routespec);
-    const res = await this.call('POST', key === '/' ? '/' : key, { ...data, target, jupyterhub: true });
-    await res.arrayBuffer();
+    await this.call('POST', key === '/' ? '/' : key, { ...data, target, jupyterhub: true });
   }
 
   async deleteRoute(routespec: string): Promise<void> {
     const key = ChpApiClient.keyFor(routespec);
-    const res = await this.call('DELETE', key === '/' ? '/' : key);
-    await res.arrayBuffer();
+    await this.call('DELETE', key === '/' ? '/' : key);
   }
 
   async getAllRoutes(): Promise<Map<string, ProxyRoute>> {
     const res = await this.call('GET', '');
-    const all = (await res.json()) as Record<string, Record<string, unknown>>;
+    const all = JSON.parse(res.text) as Record<string, Record<string, unknown>>;
     const routes = new Map<string, ProxyRoute>();
     for (const [key, raw] of Object.entries(all)) {
       if (!raw || raw.jupyterhub !== true) continue; // never touch routes the hub did not add
