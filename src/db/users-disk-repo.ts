@@ -12,6 +12,13 @@ export class UserDiskRepo {
     return this.db.selectFrom('user_disk').selectAll().where('user_id', '=', userId).executeTakeFirst();
   }
 
+  /** The rows of these users (a listing page), keyed by user id. */
+  async ofUsers(userIds: number[]): Promise<Map<number, UserDiskRow>> {
+    if (!userIds.length) return new Map();
+    const rows = await this.db.selectFrom('user_disk').selectAll().where('user_id', 'in', userIds).execute();
+    return new Map(rows.map((r) => [r.user_id, r]));
+  }
+
   async all(): Promise<Map<number, UserDiskRow>> {
     const rows = await this.db.selectFrom('user_disk').selectAll().execute();
     return new Map(rows.map((r) => [r.user_id, r]));

@@ -104,6 +104,21 @@ describe('bulk requests and listings at scale', () => {
 
   // Answers of GET /users and GET /users/{name} are reused until something changes (src/api/answer-cache.ts): a
   // change through the API, a start under way, or a write by another process must show in the very next answer.
+  it('GET /plasma/users (users with their disk use) pages in SQL like GET /users', async () => {
+    const total = await userTotal();
+    const first = await page('/plasma/users?limit=500');
+    assert.equal(first.items.length, 200, 'at most 200 a page');
+    assert.equal(first._pagination.total, total);
+    assert.equal(first._pagination.next.offset, 200);
+    assert.ok('disk' in first.items[0] && 'soft_limit' in first.items[0].disk, JSON.stringify(first.items[0]));
+    const filtered = await page('/plasma/users?name_filter=pt-bulk-000&limit=200');
+    assert.deepEqual(filtered.items.map((u) => u.name), Array.from({ length: 10 }, (_, i) => `pt-bulk-000${i}`));
+    const plain = await stack.api('GET', '/plasma/users?offset=1190&limit=5');
+    assert.equal(plain.status, 200);
+    assert.ok(Array.isArray(plain.data) && plain.data.length === 5, 'a bare list without the pagination Accept header');
+    assert.equal((await stack.api('GET', '/plasma/users?limit=ten')).status, 400);
+  });
+
   it('never answers from a reused copy once something changed', async () => {
     const name = 'pt-bulk-cache';
     assert.equal((await stack.api('POST', `/users/${name}`)).status, 201);
