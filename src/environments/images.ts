@@ -78,7 +78,8 @@ export class ImageCatalogue {
         image.name = `${image.name}-${image.image.split(':').pop()!.toLowerCase().replace(/[^a-z0-9_-]/g, '-')}`.slice(0, 63);
       }
     }
-    return out.sort((a, b) => a.name.localeCompare(b.name));
+    // Names are [a-z0-9_-]: a plain comparison (localeCompare would page in ICU's collation data for good).
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   /** Removes an image by id (its tags with it); a container that still uses it makes this a 409. */
