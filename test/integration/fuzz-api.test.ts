@@ -87,8 +87,8 @@ describe('fuzzing the API and the forms', () => {
     const res = await stack.api('PATCH', '/users/pt-fz-other', { json: { admin: true } });
     assert.equal(res.status, 200);
     const diff = snapshotDiff(before, db.take());
-    assert.equal(diff.length, 1, diff.join('\n'));
-    assert.match(diff[0], /^users: /);
+    // The user's row, and the identity version its admin flag moves (migration 006), and nothing else.
+    assert.deepEqual(diff.map((line) => line.split(':')[0]).sort(), ['identity_version', 'users'], diff.join('\n'));
     await stack.api('PATCH', '/users/pt-fz-other', { json: { admin: false } });
     const token = await stack.api('POST', `/users/${STUDENT}/tokens`, { json: { note: 'x' } });
     const withToken = db.take();
@@ -100,18 +100,8 @@ describe('fuzzing the API and the forms', () => {
     const counts = new Map<number, number>();
     const recent: string[] = [];
     let current = await settled();
-    let lastWasHugeUpload = false;
-    let retried = 0;
     const property = fc.asyncProperty(requestArb(known), async (r: FuzzRequest) => {
-      let res = await send(stack.hubPort, r, creds);
-      // Open problem (issue 15's note): the connection right after an upload the hub refused as too large (413), whose
-      // body it is still draining, can be reset before it is answered. It is sent again once, and must be answered then.
-      if (res.status === 0 && lastWasHugeUpload && (r.body?.length ?? 0) < 1024 * 1024) {
-        retried++;
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        res = await send(stack.hubPort, r, creds);
-      }
-      lastWasHugeUpload = res.status === 413;
+      const res = await send(stack.hubPort, r, creds);
       counts.set(res.status, (counts.get(res.status) ?? 0) + 1);
       const where = `${show(r)} → ${res.status} ${res.error ?? ''} ${res.body.slice(0, 300)}\n  after: ${recent.join('\n         ')}`;
       recent.push(`${show(r).slice(0, 200)} → ${res.status}`);
@@ -146,7 +136,7 @@ describe('fuzzing the API and the forms', () => {
       if (errors.length) console.log(`# hub errors:\n${errors.map((l) => `#   ${l.slice(0, 1500)}`).join('\n')}`);
       throw err;
     } finally {
-      console.log(`# fuzz: seed ${SEED}, statuses ${JSON.stringify(Object.fromEntries([...counts].sort((a, b) => a[0] - b[0])))}, ${retried} sent again after a huge upload`);
+      console.log(`# fuzz: seed ${SEED}, statuses ${JSON.stringify(Object.fromEntries([...counts].sort((a, b) => a[0] - b[0])))}`);
     }
     const info = await stack.api('GET', '/');
     assert.equal(info.status, 200, 'the hub still answers');
