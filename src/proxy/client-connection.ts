@@ -128,11 +128,19 @@ export class ClientConnection {
       // A slow backend: stop reading the client until it catches up.
       this.pausedForBackend = true;
       this.socket.pause();
-      up.once('drain', () => {
-        this.pausedForBackend = false;
-        if (!this.queue.length) this.socket.resume();
-      });
+      up.once('drain', () => this.stopWaitingForBackend());
     }
+  }
+
+  /**
+   * Reads the client again after a pause for a slow backend: once the backend caught up, or once it no longer
+   * takes the body (it answered early, a 413 or 401, or its connection was closed under it). Without the second,
+   * a client paused for a backend that went away stayed paused for good, its body unread and its answer never sent.
+   */
+  stopWaitingForBackend(): void {
+    if (!this.pausedForBackend) return;
+    this.pausedForBackend = false;
+    if (!this.queue.length) this.socket.resume();
   }
 
   private onBody(chunk: Buffer): void {

@@ -72,7 +72,10 @@ export class ResponseRelay implements UpstreamListener {
     ex.status = head.status;
     // An early answer from a backend that closes after it: more body would only meet a reset, which could
     // discard the answer before it is read.
-    if (!ex.requestDone && !head.keepAlive) ex.bodyRefused = true;
+    if (!ex.requestDone && !head.keepAlive) {
+      ex.bodyRefused = true;
+      this.owner.stopWaitingForBackend();
+    }
     this.owner.plane.counters.answered(head.status);
     let text = `HTTP/1.1 ${head.status} ${head.statusMessage}\r\n`;
     let hasLength = false;
@@ -128,6 +131,7 @@ export class ResponseRelay implements UpstreamListener {
       owner.finish(ex);
     } else {
       conn.socket.destroy();
+      owner.stopWaitingForBackend();
     }
   }
 
