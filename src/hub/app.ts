@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { registerApi } from '../api/index.ts';
 import { registerMetricsRoute } from '../api/routes/metrics.ts';
 import type { HubContext } from '../api/context.ts';
@@ -10,32 +10,9 @@ import { registerOAuthRoutes } from '../oauth/provider.ts';
 import { page } from '../pages/html.ts';
 import { registerPageRoutes } from '../pages/routes.ts';
 import { idleCollector } from '../system/idle-gc.ts';
+import { lingerOnRefusedBody } from './refused-body.ts';
 
 const BODY_LIMIT = 1024 * 1024;
-/** How much of a refused body is read and dropped so that its answer arrives (beyond: the connection is cut). */
-const DISCARD_LIMIT = 64 * 1024 * 1024;
-const DISCARD_MS = 30_000;
-
-/**
- * Fastify answers a body it refuses (413) with `Connection: close` and closes at once, the body unread. The
- * kernel then resets the connection when more body arrives, and a reset can discard the answer at a proxy
- * (or any client) still sending: it sees a dead backend, not the 413. So the rest of the body is read and
- * dropped (up to DISCARD_LIMIT) and the connection stays open, as node:http itself does for early answers.
- */
-function drainRefusedBody(req: FastifyRequest, reply: FastifyReply): void {
-  if (reply.getHeader('connection') !== 'close' || req.raw.complete) return;
-  reply.removeHeader('connection');
-  const socket = req.raw.socket;
-  let dropped = 0;
-  const timer = setTimeout(() => socket.destroy(), DISCARD_MS);
-  timer.unref();
-  req.raw.on('data', (chunk: Buffer) => {
-    dropped += chunk.length;
-    if (dropped > DISCARD_LIMIT) socket.destroy();
-  });
-  req.raw.once('close', () => clearTimeout(timer));
-  req.raw.resume();
-}
 
 const draining = new WeakSet<object>();
 
@@ -94,7 +71,7 @@ export async function buildHubApp(ctx: HubContext): Promise<FastifyInstance> {
   // The hub's pages may be framed by its own pages only (the app frames the OAuth confirmation), as JupyterHub's.
   app.addHook('onSend', async (req, reply, payload) => {
     if (draining.has(app.server)) reply.header('Connection', 'close');
-    drainRefusedBody(req, reply);
+    lingerOnRefusedBody(req, reply);
     if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
       reply.header('Content-Security-Policy', "frame-ancestors 'self'");
       reply.header('X-Content-Type-Options', 'nosniff');
