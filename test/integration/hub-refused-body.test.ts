@@ -8,14 +8,23 @@ interface Answer { status: number; connection?: string; text: string; error?: st
 /** One request through `agent` (keep-alive: the next request may go on the same connection). */
 function send(agent: http.Agent, url: string, method: string, token: string, body?: Buffer): Promise<Answer> {
   return new Promise((resolve) => {
+    // A timer of its own: a request queued behind a connection that never frees has no socket to time out, and
+    // destroying it then emits nothing.
+    const timer = setTimeout(() => {
+      req.destroy();
+      resolve({ status: 0, text: '', error: 'no answer in 20 s' });
+    }, 20_000);
+    const done = (answer: Answer) => {
+      clearTimeout(timer);
+      resolve(answer);
+    };
     const req = http.request(url, { method, agent, headers: { Authorization: `token ${token}`, 'Content-Type': 'application/json' } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, text: Buffer.concat(chunks).toString() }));
-      res.on('error', (err) => resolve({ status: 0, text: '', error: err.message }));
+      res.on('end', () => done({ status: res.statusCode ?? 0, connection: res.headers.connection, text: Buffer.concat(chunks).toString() }));
+      res.on('error', (err) => done({ status: 0, text: '', error: err.message }));
     });
-    req.on('error', (err) => resolve({ status: 0, text: '', error: (err as NodeJS.ErrnoException).code ?? err.message }));
-    req.setTimeout(60_000, () => req.destroy(new Error('timed out')));
+    req.on('error', (err) => done({ status: 0, text: '', error: (err as NodeJS.ErrnoException).code ?? err.message }));
     req.end(body);
   });
 }
