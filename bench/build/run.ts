@@ -9,7 +9,6 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { buildContext } from '../../src/builder/context.ts';
 import { DockerBuilder } from '../../src/builder/index.ts';
 import { environmentLabels, labelInstruction, type EnvironmentSettings } from '../../src/builder/labels.ts';
@@ -19,8 +18,9 @@ import { followBuild } from '../../test/helpers/environments.ts';
 import { GitServer } from '../../test/helpers/git-server.ts';
 import { PackageIndex } from '../../test/helpers/package-index.ts';
 import { Stack } from '../../test/helpers/stack.ts';
+import { benchArgs } from '../args.ts';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' } } });
+const values = benchArgs(import.meta.url, { rounds: { type: 'string', default: '3' } });
 const ROUNDS = Number(values.rounds);
 const PREFIX = 'plasma-test/bench-build-';
 const BARE = `${PREFIX}bare:HEAD`;

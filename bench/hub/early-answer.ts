@@ -8,10 +8,10 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseArgs } from 'node:util';
 import { Stack } from '../../test/helpers/stack.ts';
+import { benchArgs } from '../args.ts';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '20' } } });
+const values = benchArgs(import.meta.url, { rounds: { type: 'string', default: '20' } });
 const ROUNDS = Number(values.rounds);
 const BIG = new Uint8Array(12 * 1024 * 1024).fill(0x78);
 

@@ -17,18 +17,16 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { startJupyterHubBehindChp } from '../../test/helpers/jupyterhub.ts';
 import { BIN, REPO_ROOT, Stack, waitFor } from '../../test/helpers/stack.ts';
 import { call, commandSeconds, CONCURRENCY, createUsers, expectOk, fullListing, PAGINATED, rate, rssMb, stallProbe, wrkRate, type Target } from './measure.ts';
+import { benchArgs } from '../args.ts';
 
-const { values } = parseArgs({
-  options: {
+const values = benchArgs(import.meta.url, {
     users: { type: 'string', default: '1000' }, large: { type: 'string', default: '10000' },
     tokens: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '10' },
     probe: { type: 'string', default: '5000' }, spawns: { type: 'string', default: '10' },
-  },
-});
+  });
 const USERS = Number(values.users);
 const LARGE = Number(values.large);
 const TOKENS = Number(values.tokens);

@@ -31,21 +31,20 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, promisify } from 'node:util';
+import { promisify } from 'node:util';
 import WebSocket from 'ws';
 import { freeLoopbackPort } from '../../src/spawner/local.ts';
+import { benchArgs } from '../args.ts';
 
 const run = promisify(execFile);
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const { values } = parseArgs({
-  options: {
+const values = benchArgs(import.meta.url, {
     seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' },
     'rss-requests': { type: 'string', default: '1000000' }, 'ws-conns': { type: 'string', default: '10000' },
     /** CHP serves ~3k req/s here, so a million requests take it 5+ minutes; this can shorten its RSS phase. */
     'chp-rss-requests': { type: 'string' },
     routes: { type: 'string', default: '10000' },
-  },
-});
+  });
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
 const RSS_REQUESTS = Number(values['rss-requests']);

@@ -20,16 +20,16 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
-import { parseArgs } from 'node:util';
 import { startJupyterHubBehindChp } from '../../test/helpers/jupyterhub.ts';
 import { keepRequesting } from '../../test/helpers/load.ts';
 import { BIN, Stack, waitFor } from '../../test/helpers/stack.ts';
 import { HUB_NODE_FLAGS } from '../../src/system/runtime.ts';
+import { benchArgs } from '../args.ts';
 
-const { values } = parseArgs({ options: {
+const values = benchArgs(import.meta.url, {
   users: { type: 'string', default: '10000' }, running: { type: 'string', default: '100' }, spawns: { type: 'string', default: '10' },
   rounds: { type: 'string', default: '3' }, class: { type: 'string', default: '50' }, real: { type: 'boolean', default: false }, skip: { type: 'string', default: '' },
-} });
+});
 const USERS = Number(values.users);
 const RUNNING = Number(values.running);
 const SPAWNS = Number(values.spawns);

@@ -6,16 +6,17 @@
  *   node --import tsx bench/spawn/run.ts [--concurrent 20]
  */
 import { execFile } from 'node:child_process';
-import { parseArgs, promisify } from 'node:util';
+import { promisify } from 'node:util';
 import { freeLoopbackPort } from '../../src/spawner/local.ts';
 import { docker, dockerOk, removeUserContainers } from '../../test/helpers/docker.ts';
 import { addEnvironment } from '../../test/helpers/environments.ts';
 import { GitServer } from '../../test/helpers/git-server.ts';
 import { Stack, waitFor } from '../../test/helpers/stack.ts';
 import { createSystemUser, removeSystemUser } from '../../test/helpers/system-users.ts';
+import { benchArgs } from '../args.ts';
 
 const run = promisify(execFile);
-const { values } = parseArgs({ options: { concurrent: { type: 'string', default: '20' } } });
+const values = benchArgs(import.meta.url, { concurrent: { type: 'string', default: '20' } });
 const N = Number(values.concurrent);
 const users = Array.from({ length: N }, (_, i) => `pt-bench${i}`);
 /** The environment every server runs in, built through the hub from a local repository. */

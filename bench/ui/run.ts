@@ -13,14 +13,14 @@
  * Not a test: nothing here asserts a time or a size.
  */
 import os from 'node:os';
-import { parseArgs } from 'node:util';
 import zlib from 'node:zlib';
 import type { CDPSession, Page } from 'playwright-core';
 import { launchBrowser } from '../../test/helpers/chromium.ts';
 import { startJupyterHubBehindChp } from '../../test/helpers/jupyterhub.ts';
 import { Stack } from '../../test/helpers/stack.ts';
+import { benchArgs } from '../args.ts';
 
-const { values } = parseArgs({ options: { users: { type: 'string', default: '10000' }, runs: { type: 'string', default: '5' } } });
+const values = benchArgs(import.meta.url, { users: { type: 'string', default: '10000' }, runs: { type: 'string', default: '5' } });
 const USERS = Number(values.users);
 const RUNS = Number(values.runs);
 const ADMIN = 'pb-uiadmin';

@@ -9,15 +9,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { packageTarball } from '../../src/ops/releases.ts';
 import { freeLoopbackPort } from '../../src/spawner/local.ts';
 import { Installation } from '../../test/helpers/installation.ts';
 import { RealJupyterHub } from '../../test/helpers/jupyterhub.ts';
 import { sourceTree } from '../../test/helpers/releases.ts';
 import { REPO_ROOT } from '../../test/helpers/stack.ts';
+import { benchArgs } from '../args.ts';
 
-const { values } = parseArgs({ options: { users: { type: 'string', default: '10000' }, servers: { type: 'string', default: '50' } } });
+const values = benchArgs(import.meta.url, { users: { type: 'string', default: '10000' }, servers: { type: 'string', default: '50' } });
 const USERS = Number(values.users);
 const SERVERS = Number(values.servers);
 const names = Array.from({ length: USERS }, (_, i) => `pt-up${String(i).padStart(5, '0')}`);
