@@ -75,18 +75,22 @@ const LUA = path.join(path.dirname(fileURLToPath(import.meta.url)), 'paths.lua')
 const toMs = (v: string) => (v.endsWith('us') ? parseFloat(v) / 1000 : v.endsWith('ms') ? parseFloat(v) : parseFloat(v) * 1000);
 
 /**
- * GETs `paths` (under the API) in turn for `seconds` with wrk (C, one thread, CONCURRENCY connections kept alive):
+ * Sends `method` (GET unless given, with a JSON `body` if given) to `paths` (under the API) in turn for `seconds` with wrk (C, one thread, CONCURRENCY connections kept alive):
  * a load generator that costs far less than the hub it drives, which a Node client does not (at thousands of
  * requests a second the client, not the hub, was the limit). Any non-2xx answer fails the run.
  */
-export async function wrkRate(t: Target, paths: string[], seconds: number, headers: { accept?: string; cacheControl?: string } = {}): Promise<Rate & { requests: number }> {
+export async function wrkRate(t: Target, paths: string[], seconds: number, headers: { accept?: string; cacheControl?: string; method?: string; body?: string } = {}): Promise<Rate & { requests: number }> {
   const base = new URL(t.api);
   const file = path.join(os.tmpdir(), `plasma-bench-paths-${process.pid}.txt`);
   fs.writeFileSync(file, paths.map((p) => `${base.pathname}${p}`).join('\n'));
   const cpu0 = cpuSeconds(t.pid);
   try {
     const { stdout } = await promisify(execFile)('/usr/bin/wrk', ['-t1', `-c${CONCURRENCY}`, `-d${seconds}s`, '--latency', '-s', LUA, `${base.origin}${base.pathname}${paths[0]}`], {
-      env: { ...process.env, PATHS_FILE: file, TOKEN: t.token, ACCEPT: headers.accept ?? '', CACHE_CONTROL: headers.cacheControl ?? '' }, maxBuffer: 1 << 20,
+      env: {
+        ...process.env, PATHS_FILE: file, TOKEN: t.token, ACCEPT: headers.accept ?? '', CACHE_CONTROL: headers.cacheControl ?? '',
+        METHOD: headers.method ?? 'GET', BODY: headers.body ?? '',
+      },
+      maxBuffer: 1 << 20,
     });
     const requests = Number(/(\d+) requests in/.exec(stdout)?.[1]);
     const failed = /NON2XX (\d+)(.*)/.exec(stdout);

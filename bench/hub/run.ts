@@ -4,13 +4,15 @@
  * release does. Both spawn the real jupyterhub-singleuser as local processes. Prints figures and ratios.
  *
  *   npm run build && node --import tsx bench/hub/run.ts [--users 1000] [--large 10000] [--seconds 10]
- *     [--tokens 1000] [--probe 5000] [--spawns 10]
+ *     [--probe 5000] [--spawns 10]
  *
- * At 1,000 users: user creation, full paginated listings (limit 200), GET /users/{name}, token create and delete
- * (the first 500 after start, then --tokens more), spawns. The listing and GET rates come from wrk (one thread, 10 connections), each twice: as sent, and with
- * `Cache-Control: no-cache`, which makes Plasma build every answer anew instead of reusing one made since the last
- * write (JupyterHub builds every answer either way). Then a bulk POST /users of --probe names while a second
- * client probes GET /users/{name} (does the hub stall?), the rest up to --large users, full listings and the hub's RSS there. `--large 0` skips that part.
+ * At 1,000 users: user creation, full paginated listings (limit 200), GET /users/{name}, tokens, spawns. The listing
+ * and GET rates come from wrk (one thread, 10 connections), each twice: as sent, and with `Cache-Control: no-cache`,
+ * which makes Plasma build every answer anew instead of reusing one made since the last write (JupyterHub builds
+ * every answer either way). Tokens: the first 500 created and deleted after start (a Node client), then wrk creates
+ * for --seconds and a Node client deletes every one of them. Then a bulk POST /users of --probe names while a second
+ * client probes GET /users/{name} (does the hub stall?), the rest up to --large users, full listings and the hub's
+ * RSS there. `--large 0` skips that part.
  * Wall-clock rates move with whatever else the machine runs, so each one also gives the hub's own CPU time per
  * request (from /proc), which is steadier. Not a test: nothing here asserts a time.
  */
@@ -24,12 +26,11 @@ import { benchArgs } from '../args.ts';
 
 const values = benchArgs(import.meta.url, {
     users: { type: 'string', default: '1000' }, large: { type: 'string', default: '10000' },
-    tokens: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '10' },
+    seconds: { type: 'string', default: '10' },
     probe: { type: 'string', default: '5000' }, spawns: { type: 'string', default: '10' },
   });
 const USERS = Number(values.users);
 const LARGE = Number(values.large);
-const TOKENS = Number(values.tokens);
 const WARMUP_TOKENS = 500;
 const SECONDS = Number(values.seconds);
 const PROBE = LARGE ? Math.min(Number(values.probe), LARGE - USERS) : 0;
@@ -92,18 +93,26 @@ async function measure(t: Target) {
   const one = await gets(t, USERS, false);
   const oneFresh = await gets(t, USERS, true);
   say('tokens');
-  const tokenRound = async (count: number) => {
-    const ids: string[] = [];
-    const created = await rate(count, async (i) => {
-      ids[i] = JSON.parse(await expectOk(t, 'POST', `/users/${name(i % 10)}/tokens`, { note: 'bench' })).id;
-    }, t.pid);
-    const deleted = await rate(count, async (i) => { await expectOk(t, 'DELETE', `/users/${name(i % 10)}/tokens/${ids[i]}`); }, t.pid);
-    return { created, deleted };
-  };
+  const owners = names(0, 10);
+  const deleteAll = (ids: Array<[string, string]>) => rate(ids.length, async (i) => {
+    await expectOk(t, 'DELETE', `/users/${ids[i][0]}/tokens/${ids[i][1]}`);
+  }, t.pid);
   // The first requests of a route after start run before V8 has compiled it (Plasma's first 500 token creates: about
   // half the rate of the next); a hub serves for months, so the rates are taken after a warm-up, for both hubs.
-  const tokenCold = await tokenRound(WARMUP_TOKENS);
-  const { created: tokenCreate, deleted: tokenDelete } = await tokenRound(TOKENS);
+  const coldIds: Array<[string, string]> = [];
+  const coldCreated = await rate(WARMUP_TOKENS, async (i) => {
+    coldIds[i] = [owners[i % 10], JSON.parse(await expectOk(t, 'POST', `/users/${owners[i % 10]}/tokens`, { note: 'bench' })).id];
+  }, t.pid);
+  const tokenCold = { created: coldCreated, deleted: await deleteAll(coldIds) };
+  // Then wrk creates for --seconds: at over a thousand a second a Node client spent more CPU per request than Plasma's
+  // hub did, and was the limit. They are deleted by id afterwards (all of them, so the hub is as it was).
+  const tokenCreate = await wrkRate(t, owners.map((o) => `/users/${o}/tokens`), SECONDS, { method: 'POST', body: '{"note":"bench"}' });
+  const made: Array<[string, string]> = [];
+  for (const o of owners) {
+    for (const tk of JSON.parse(await expectOk(t, 'GET', `/users/${o}/tokens`)).api_tokens) if (tk.note === 'bench') made.push([o, tk.id]);
+  }
+  if (made.length < tokenCreate.requests) throw new Error(`${t.name}: ${tokenCreate.requests} tokens created, ${made.length} listed`);
+  const tokenDelete = await deleteAll(made);
   let spawnMany = NaN;
   if (SPAWNS) {
     say(`${SPAWNS} spawns`);
@@ -196,7 +205,7 @@ async function main() {
     const plasma: Target = { name: 'Plasma', api: `${stack.hubUrl}/hub/api`, token: stack.adminToken, pid: stack.hub!.pid! };
     const jupyterhub: Target = { name: 'JupyterHub 3.0', api: `http://127.0.0.1:${jh.hub.hubPort}/hub/api`, token: jh.hub.adminToken, pid: jh.hub.child!.pid! };
     console.log(`# load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; ${os.cpus().length} cores; concurrency ${CONCURRENCY}; direct to each hub's API; ${USERS} users, then up to ${LARGE || 'no more'}; `
-      + `wrk for ${SECONDS} s per listing and GET rate, ${TOKENS} tokens`);
+      + `wrk for ${SECONDS} s per listing, GET and token-create rate`);
     const a = await measure(plasma);
     const b = await measure(jupyterhub);
     table(a, b, help);
