@@ -55,8 +55,9 @@ export async function buildHubApp(ctx: HubContext): Promise<FastifyInstance> {
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
 
   // After a burst (a full listing of 10,000 users, a bulk import) the heap's young generation stays grown: give it
-  // back once the hub is quiet, as the proxy does.
-  const idle = idleCollector();
+  // back once the hub is quiet, as the proxy does. Reused answers (up to 8 MB) go too: they pay off while a page or
+  // a script polls; once the hub has been quiet for seconds, the next poll builds its answer again in milliseconds.
+  const idle = idleCollector(2000, () => ctx.answers.clear());
   app.addHook('onClose', async () => idle.stop());
   app.addHook('onRequest', async (req, reply) => {
     idle.busy();

@@ -16,9 +16,10 @@ let ballast: number[] | null = null;
  *   the burst; "optimize for size" mode makes it start regardless, and keeps the young generation at 1 MB.
  * That mode costs about 10 % of throughput, so it is on only while the proxy is quiet, and off at the first request.
  *
- * Returns a function to call on traffic, and one to stop the checks.
+ * `beforeCollecting` drops what the process keeps only to answer faster under load (the hub's reused answers), so
+ * the collection can free it too. Returns a function to call on traffic, and one to stop the checks.
  */
-export function idleCollector(quietMs = 2000): { busy(): void; stop(): void } {
+export function idleCollector(quietMs = 2000, beforeCollecting?: () => void): { busy(): void; stop(): void } {
   let collect: (() => void) | undefined;
   try {
     v8.setFlagsFromString('--expose-gc');
@@ -38,6 +39,7 @@ export function idleCollector(quietMs = 2000): { busy(): void; stop(): void } {
     seen = traffic;
     if (!quiet || traffic === collectedAt) return;
     collectedAt = traffic;
+    beforeCollecting?.();
     setSizeMode(true);
     sizeMode = true;
     if (!collect) return;
