@@ -23,7 +23,7 @@ import os from 'node:os';
 import { startJupyterHubBehindChp } from '../../test/helpers/jupyterhub.ts';
 import { keepRequesting } from '../../test/helpers/load.ts';
 import { BIN, Stack, waitFor } from '../../test/helpers/stack.ts';
-import { HUB_NODE_FLAGS } from '../../src/system/runtime.ts';
+import { hubProcess } from '../../src/system/runtime.ts';
 import { benchArgs } from '../args.ts';
 
 const values = benchArgs(import.meta.url, {
@@ -131,7 +131,8 @@ async function restartAtScale(): Promise<void> {
       await gone;
       const t1 = performance.now();
       const logs = fs.openSync(stack.hubLog, 'a');
-      const hub = spawn(process.execPath, [...HUB_NODE_FLAGS, BIN, 'hub'], { env: stack.env, stdio: ['ignore', logs, logs] });
+      const launch = hubProcess(BIN, stack.env);
+      const hub = spawn(process.execPath, launch.args, { env: launch.env, stdio: ['ignore', logs, logs] });
       fs.closeSync(logs);
       stack.hub = hub;
       for (;;) {

@@ -7,6 +7,7 @@ import type { Repo } from '../db/index.ts';
 import type { RunningHub } from '../hub/index.ts';
 import { announce, forkSuccessor, receiveListeners, waitForGo, writeHandoverStatus } from '../system/handover.ts';
 import { claimPidFile, pidFile } from '../system/processes.ts';
+import { hubEnvironment, keepAllocatorToSelf } from '../system/runtime.ts';
 import { notifySystemd } from '../system/systemd.ts';
 import { plasmaBin, successorBin } from './self.ts';
 import { readStdin } from './stdin.ts';
@@ -44,7 +45,7 @@ function handOverOnSignal(hub: RunningHub): { done(): Promise<void> } {
   const log = hub.ctx.log;
   process.on('SIGUSR2', () => {
     handover ??= (async () => {
-      const successor = forkSuccessor(successorBin(hub.ctx.paths.currentRelease), ['hub', '--takeover'], { hub: hub.listener() });
+      const successor = forkSuccessor(successorBin(hub.ctx.paths.currentRelease), ['hub', '--takeover'], { hub: hub.listener() }, hubEnvironment(process.env));
       try {
         await successor.waitFor('plasma:loaded', 30_000);
       } catch (err) {
@@ -105,6 +106,7 @@ export function registerHubCommands(program: Command): void {
     .description('run the hub alone (the proxy runs as its own process)')
     .option('--takeover', 'take the listening socket over from the hub that started this one (used by upgrades)')
     .action(async (opts: { takeover?: boolean }) => {
+      keepAllocatorToSelf();
       const inherit = opts.takeover ? (await receiveListeners()).hub : undefined;
       // A successor loads everything first, then waits for its predecessor to stop, then reconciles and serves.
       const beforeServing = opts.takeover ? async () => { announce('plasma:loaded'); await waitForGo(); } : undefined;

@@ -7,6 +7,7 @@ import YAML from 'yaml';
 import { hashPassword, passwordProblem, usernameProblem } from '../auth/index.ts';
 import { ensureSecretFile, loadConfig, parseConfig, type PlasmaPaths } from '../config/index.ts';
 import { openDatabase, Repo } from '../db/index.ts';
+import { hubAllocator } from '../system/runtime.ts';
 import { bootstrapImages } from './base-image.ts';
 import { currentRelease, installRelease, packageTarball, switchCurrent } from './releases.ts';
 import type { Services } from './services.ts';
@@ -127,9 +128,10 @@ export async function install(paths: PlasmaPaths, options: InstallOptions): Prom
   }
 
   say('[3/6] services');
+  const allocator = await ensureHubAllocator(say, changes);
   if (systemdRuns()) {
     let changed = false;
-    for (const [name, text] of Object.entries(units({ prefix: paths.prefix, node: process.execPath }))) {
+    for (const [name, text] of Object.entries(units({ prefix: paths.prefix, node: process.execPath, allocator }))) {
       changed = writeIfDifferent(path.join('/etc/systemd/system', name), text, changes) || changed;
     }
     if (changed) {
@@ -197,4 +199,16 @@ export async function install(paths: PlasmaPaths, options: InstallOptions): Prom
     say(`      Plasma answers at http://${config.proxy.ip}:${config.proxy.port}${config.hub.base_url}`);
   }
   return { changes, generatedPassword };
+}
+
+/** The hub's jemalloc (runtime.ts says why): Debian's libjemalloc2, installed when missing; glibc's malloc if that fails. */
+async function ensureHubAllocator(say: (line: string) => void, changes: string[]): Promise<string | null> {
+  if (process.env.PLASMA_MALLOC === 'system' || hubAllocator()) return hubAllocator();
+  try {
+    await run('apt-get', ['install', '-y', '-qq', 'libjemalloc2'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    changes.push('installed libjemalloc2 (the hub\'s malloc)');
+  } catch (err) {
+    say(`      could not install libjemalloc2 (${(err as Error).message.split('\n')[0]}): the hub keeps glibc's malloc`);
+  }
+  return hubAllocator();
 }

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import type { PlasmaConfig, PlasmaPaths } from '../config/index.ts';
 import { clearHandoverStatus, takeHandoverStatus } from '../system/handover.ts';
 import { commandLine, isAlive, pidFile, readPid } from '../system/processes.ts';
-import { HUB_NODE_FLAGS } from '../system/runtime.ts';
+import { hubProcess } from '../system/runtime.ts';
 
 /**
  * The hub and the proxy as services: systemd units where systemd runs, else background processes with pid
@@ -103,9 +103,9 @@ export class Services {
       fs.mkdirSync(this.paths.logsDir, { recursive: true, mode: 0o750 });
       fs.rmSync(pidFile(this.paths.runDir, name), { force: true });
       const log = fs.openSync(path.join(this.paths.logsDir, `${name}.log`), 'a', 0o640);
-      const child = spawn(process.execPath, [...(name === 'hub' ? HUB_NODE_FLAGS : []), this.options.bin(), name], {
-        detached: true, stdio: ['ignore', log, log], env: { ...process.env, PLASMA_PREFIX: this.paths.prefix },
-      });
+      const env = { ...process.env, PLASMA_PREFIX: this.paths.prefix };
+      const launch = name === 'hub' ? hubProcess(this.options.bin(), env) : { args: [this.options.bin(), name], env };
+      const child = spawn(process.execPath, launch.args, { detached: true, stdio: ['ignore', log, log], env: launch.env });
       fs.closeSync(log);
       child.unref();
       let exited: number | null = null;

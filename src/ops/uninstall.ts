@@ -26,7 +26,7 @@ export async function uninstall(paths: PlasmaPaths, config: PlasmaConfig, servic
   }
   if (systemdRuns()) {
     await run('systemctl', ['disable', '--now', 'plasma-hub', 'plasma-proxy', 'plasma-backup.timer']).catch(() => undefined);
-    for (const name of Object.keys(units({ prefix: paths.prefix, node: process.execPath }))) {
+    for (const name of Object.keys(units({ prefix: paths.prefix, node: process.execPath, allocator: null }))) {
       const file = path.join('/etc/systemd/system', name);
       if (fs.existsSync(file)) {
         fs.rmSync(file);

@@ -8,10 +8,15 @@ import { HUB_NODE_FLAGS } from '../system/runtime.ts';
 export interface UnitOptions {
   prefix: string;
   node: string;
+  /** The hub's malloc (hubAllocator()); null keeps glibc's. */
+  allocator: string | null;
 }
 
-export function units({ prefix, node }: UnitOptions): Record<string, string> {
+export function units({ prefix, node, allocator }: UnitOptions): Record<string, string> {
   const bin = `${prefix}/app/current/bin/plasma.mjs`;
+  const preload = allocator ? `# jemalloc gives freed memory back to the system; glibc's malloc kept it (drop this line to use glibc's).
+Environment=LD_PRELOAD=${allocator}
+` : '';
   return {
     'plasma-proxy.service': `# The proxy is its own service so students' traffic keeps flowing while the hub restarts or upgrades.
 [Unit]
@@ -43,7 +48,7 @@ Wants=plasma-proxy.service
 Type=notify
 NotifyAccess=all
 Environment=PLASMA_PREFIX=${prefix}
-ExecStart=${node} ${HUB_NODE_FLAGS.join(' ')} ${bin} hub
+${preload}ExecStart=${node} ${HUB_NODE_FLAGS.join(' ')} ${bin} hub
 # A new hub (new code) takes the listening socket over once this one has shut down; requests wait, none fail.
 ExecReload=/bin/kill -USR2 $MAINPID
 Restart=always

@@ -68,8 +68,8 @@ export class Successor {
 }
 
 /** Forks `bin args…` (detached: it must outlive this process) and sends it the listening sockets. */
-export function forkSuccessor(bin: string, args: string[], listeners: Record<string, net.Server | undefined>): Successor {
-  const child = fork(bin, args, { detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: process.env });
+export function forkSuccessor(bin: string, args: string[], listeners: Record<string, net.Server | undefined>, env = process.env): Successor {
+  const child = fork(bin, args, { detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
   const successor = new Successor(child);
   const present = Object.entries(listeners).filter((e): e is [string, net.Server] => Boolean(e[1]));
   for (const [role, server] of present) {

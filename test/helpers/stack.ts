@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { fetchTrusting } from '../../src/auth/https-fetch.ts';
 import { freeLoopbackPort } from '../../src/spawner/local.ts';
-import { HUB_NODE_FLAGS } from '../../src/system/runtime.ts';
+import { hubProcess } from '../../src/system/runtime.ts';
 import { alive, processHandle, stopChild } from './processes.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -101,7 +101,8 @@ export class Stack {
     this.hubLogCount++;
     fs.mkdirSync(path.join(this.prefix, 'logs'), { recursive: true });
     const logs = fs.openSync(this.hubLog, 'a');
-    this.hub = spawn(process.execPath, [...HUB_NODE_FLAGS, BIN, 'hub'], { env: this.env, stdio: ['ignore', logs, logs] });
+    const launch = hubProcess(BIN, this.env);
+    this.hub = spawn(process.execPath, launch.args, { env: launch.env, stdio: ['ignore', logs, logs] });
     fs.closeSync(logs);
     const hub = this.hub;
     await waitFor(async () => {

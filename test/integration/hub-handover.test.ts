@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { hubAllocator } from '../../src/system/runtime.ts';
 import { Stack } from '../helpers/stack.ts';
+
+/** The jemalloc mapped into a process, if any. */
+function allocatorOf(pid: number): string | null {
+  return fs.readFileSync(`/proc/${pid}/maps`, 'utf8').match(/\S*libjemalloc\S*/)?.[0] ?? null;
+}
 
 // Issues 13 and 15: `plasma restart hub` and upgrades hand the hub's listening socket to a successor (SIGUSR2). The
 // old hub must not close a keep-alive connection under a client's next request: it tells open connections to close
@@ -29,11 +36,13 @@ describe('hub hand-over', () => {
       }
     })();
     const pids = [stack.hub!.pid];
+    const allocators = [allocatorOf(stack.hub!.pid!)];
     try {
       for (let round = 0; round < 3; round++) {
         await delay(300);
         await stack.handOverHub();
         pids.push(stack.hub!.pid);
+        allocators.push(allocatorOf(stack.hub!.pid!));
       }
       await delay(300);
     } finally {
@@ -43,5 +52,8 @@ describe('hub hand-over', () => {
     assert.equal(new Set(pids).size, 4, `four hub processes in turn: ${pids.join(', ')}`);
     assert.deepEqual(failures, [], `${failures.length} of ${answered + failures.length} requests failed`);
     assert.ok(answered > 100, `${answered} answers`);
+    const jemalloc = hubAllocator();
+    assert.ok(jemalloc, 'libjemalloc2 is installed (.ci/run installs it)');
+    assert.deepEqual(allocators, pids.map(() => jemalloc), 'every hub, the first and each successor, runs on jemalloc');
   });
 });
