@@ -167,7 +167,7 @@ function table(a: Awaited<ReturnType<typeof measure>>, b: Awaited<ReturnType<typ
   row('token delete (DELETE /users/{name}/tokens/{id})', a.tokenDelete.rps, b.tokenDelete.rps, 'req/s', true);
   row('  hub CPU per token delete', a.tokenDelete.cpuMs, b.tokenDelete.cpuMs, 'ms', false);
   if (SPAWNS) row(`${SPAWNS} local spawns at once, all ready`, a.spawnMany, b.spawnMany, 's', false);
-  row(`hub RSS, ${USERS} users`, a.rssSmall, b.rssSmall, 'MB', false);
+  row(`hub RSS, ${USERS} users, just after the tokens and spawns`, a.rssSmall, b.rssSmall, 'MB', false);
   if ('probe' in a && 'probe' in b) {
     row(`bulk POST /users of ${PROBE} names`, a.probe.bulkSeconds, b.probe.bulkSeconds, 's', false);
     row('  GET /users/{name} meanwhile: p50', a.probe.p50, b.probe.p50, 'ms', false);
