@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -7,7 +8,7 @@ import type { Logger } from '../log/index.ts';
 import { tailFile } from '../log/tail.ts';
 import { lookupUser } from '../system/users.ts';
 import { SpawnError, type LogOptions, type ManagedServer, type PollResult, type ServerUsage, type SpawnContext, type Spawner, type SpawnerState, type StartedServer } from './types.ts';
-import { processGroupUsage, processGroupsUsage } from './proc.ts';
+import { processGroupUsage, processGroupsUsage, processesByEnvironment } from './proc.ts';
 import { serverSlug } from './naming.ts';
 
 interface LocalState extends SpawnerState {
@@ -17,6 +18,20 @@ interface LocalState extends SpawnerState {
   port: number;
   runFile: string;
 }
+
+/**
+ * A run file: the server's state once its pid is known; before the fork, only the launch mark its environment will
+ * carry, so a hub killed between the fork and the pid's record leaves a process the next one can still find.
+ */
+interface RunRecord {
+  user: string;
+  serverName: string;
+  state?: LocalState;
+  launch?: { id: string; port: number };
+}
+
+/** The environment variable that marks a server process with its launch (see RunRecord). */
+const LAUNCH_MARK = 'PLASMA_LAUNCH_ID';
 
 const ENV_KEEP = ['PATH', 'PYTHONPATH', 'LANG', 'LC_ALL', 'VIRTUAL_ENV', 'CONDA_ROOT', 'CONDA_DEFAULT_ENV'];
 
@@ -83,6 +98,21 @@ function processStartTicks(pid: number): number | null {
   }
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Of a server's processes, the one it was started as: it leads its own process group (spawned detached). */
+function groupLeader(pids: number[]): number | null {
+  for (const pid of pids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === pid) return pid;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids.length ? Math.min(...pids) : null;
+}
+
 /** Writes a whole file or nothing (a rename), so a crash mid-write leaves no torn record. */
 function writeFileAtomic(file: string, text: string): void {
   const temp = `${file}.${process.pid}.tmp`;
@@ -133,14 +163,19 @@ export class LocalProcessSpawner implements Spawner {
       JUPYTERHUB_SERVICE_URL: `http://127.0.0.1:${port}${ctx.prefix}`,
       HOME: cwd,
       USER: ctx.user.name,
+      [LAUNCH_MARK]: crypto.randomUUID(),
     });
     const [cmd, ...cmdArgs] = this.config.local.cmd;
     const args = [...cmdArgs, ...this.config.local.args];
     // notebook 6 refuses to run as root; only relevant when no system user exists (native users in development).
     if (!system && process.getuid?.() === 0 && !args.includes('--allow-root')) args.push('--allow-root');
 
-    const logFile = this.logFileFor(this.runFileFor(ctx.user.name, ctx.serverName));
-    const out = fs.openSync(logFile, 'a', 0o600);
+    const runFile = this.runFileFor(ctx.user.name, ctx.serverName);
+    const record = (r: Omit<RunRecord, 'user' | 'serverName'>) =>
+      writeFileAtomic(runFile, JSON.stringify({ user: ctx.user.name, serverName: ctx.serverName, ...r } satisfies RunRecord));
+    // Forking a large hub and waiting for the exec takes milliseconds, long enough for a crash to land in between.
+    record({ launch: { id: env[LAUNCH_MARK], port } });
+    const out = fs.openSync(this.logFileFor(runFile), 'a', 0o600);
     const child = spawn(cmd, args, {
       cwd,
       env,
@@ -151,13 +186,13 @@ export class LocalProcessSpawner implements Spawner {
       gid: system?.gid,
     });
     fs.closeSync(out);
-    const runFile = this.runFileFor(ctx.user.name, ctx.serverName);
     // The pid is known as soon as the fork is done: record the process before anything else can run, so a hub
     // killed from here on leaves a server the next hub finds (and stops, if it never became ready).
     const state: LocalState | null = child.pid
       ? { pid: child.pid, startTicks: processStartTicks(child.pid) ?? 0, port, runFile }
       : null;
-    if (state) writeFileAtomic(runFile, JSON.stringify({ user: ctx.user.name, serverName: ctx.serverName, state }));
+    if (state) record({ state });
+    else fs.rmSync(runFile, { force: true });
     const pid = await new Promise<number>((resolve, reject) => {
       child.once('spawn', () => resolve(child.pid!));
       child.once('error', (err) => reject(new SpawnError(`could not run ${cmd}: ${err.message}`, 500)));
@@ -196,10 +231,25 @@ export class LocalProcessSpawner implements Spawner {
       };
       signal('SIGTERM');
       const deadline = Date.now() + (options.timeoutSeconds ?? 10) * 1000;
-      while (this.alive(state) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      if (this.alive(state)) signal('SIGKILL');
+      while (this.alive(state) && Date.now() < deadline) await sleep(100);
+      if (this.alive(state)) {
+        signal('SIGKILL');
+        // Gone, not just told: whoever asked (start-up reconciliation, a new start) relies on it.
+        for (let i = 0; i < 50 && this.alive(state); i++) await sleep(20);
+      }
     }
-    if (s.runFile) fs.rmSync(s.runFile, { force: true });
+    if (s.runFile && this.recordNames(s.runFile, s)) fs.rmSync(s.runFile, { force: true });
+  }
+
+  /** Whether a run file is about this process (not a newer start of the same server's), or is unreadable. */
+  private recordNames(runFile: string, s: Partial<LocalState>): boolean {
+    try {
+      const record = JSON.parse(fs.readFileSync(runFile, 'utf8')) as RunRecord;
+      // A record with no pid yet is a start under way: not this process's.
+      return !!record.state && record.state.pid === s.pid && record.state.startTicks === s.startTicks;
+    } catch {
+      return true;
+    }
   }
 
   async *streamLogs(state: SpawnerState, options: LogOptions): AsyncGenerator<string> {
@@ -216,15 +266,31 @@ export class LocalProcessSpawner implements Spawner {
     } catch {
       return [];
     }
-    const out: ManagedServer[] = [];
+    const records = new Map<string, RunRecord>();
     for (const file of files) {
       try {
-        const entry = JSON.parse(fs.readFileSync(path.join(this.serversDir, file), 'utf8')) as ManagedServer;
-        if (this.alive(entry.state)) out.push(entry);
-        else fs.rmSync(path.join(this.serversDir, file), { force: true });
+        records.set(path.join(this.serversDir, file), JSON.parse(fs.readFileSync(path.join(this.serversDir, file), 'utf8')) as RunRecord);
       } catch {
         // A torn file from a crash mid-write: nothing can be found from it.
       }
+    }
+    // Launches whose pid was never written: found by their mark, all with one pass over /proc.
+    const launches = [...records.values()].flatMap((r) => (!r.state && r.launch ? [r.launch.id] : []));
+    const marked = processesByEnvironment(LAUNCH_MARK, launches);
+    const out: ManagedServer[] = [];
+    for (const [runFile, record] of records) {
+      let state = record.state;
+      if (!state && record.launch) {
+        const pid = groupLeader(marked.get(record.launch.id) ?? []);
+        const startTicks = pid ? processStartTicks(pid) : null;
+        if (pid && startTicks !== null) {
+          state = { pid, startTicks, port: record.launch.port, runFile };
+          this.options.logger.warn({ user: record.user, server: record.serverName, pid }, 'found a server whose start was cut off before its pid was recorded');
+          writeFileAtomic(runFile, JSON.stringify({ user: record.user, serverName: record.serverName, state } satisfies RunRecord));
+        }
+      }
+      if (state && this.alive(state)) out.push({ user: record.user, serverName: record.serverName, state });
+      else fs.rmSync(runFile, { force: true });
     }
     return out;
   }

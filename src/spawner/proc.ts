@@ -38,3 +38,36 @@ export function processGroupsUsage(pgids: number[]): Map<number, ServerUsage> {
   }
   return out;
 }
+
+/**
+ * Processes whose environment holds `name=<one of values>`, as value → pids, with one pass over /proc. It finds a
+ * process by a mark given to it before it was forked, when its pid was never recorded (a hub killed mid-spawn).
+ */
+export function processesByEnvironment(name: string, values: Iterable<string>): Map<string, number[]> {
+  const wanted = new Set(values);
+  const out = new Map<string, number[]>();
+  if (!wanted.size) return out;
+  const prefix = Buffer.from(`\0${name}=`);
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return out;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let environ: Buffer;
+    try {
+      environ = Buffer.concat([Buffer.from('\0'), fs.readFileSync(`/proc/${entry}/environ`)]);
+    } catch {
+      continue; // exited meanwhile, or not ours to read
+    }
+    const at = environ.indexOf(prefix);
+    if (at < 0) continue;
+    const start = at + prefix.length;
+    const end = environ.indexOf(0, start);
+    const value = environ.subarray(start, end < 0 ? environ.length : end).toString();
+    if (wanted.has(value)) out.set(value, [...(out.get(value) ?? []), Number(entry)]);
+  }
+  return out;
+}
