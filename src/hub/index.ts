@@ -108,6 +108,8 @@ export async function startHub(options: {
     shutdown: () => void close(),
   };
 
+  // Ends what the hub does in the background on its own timers, so a stop does not wait for them.
+  const stopping = new AbortController();
   await repo.purgeExpired();
   const app = await buildHubApp(ctx);
   await app.ready();
@@ -117,7 +119,7 @@ export async function startHub(options: {
   } catch (err) {
     // The proxy may be starting too: the periodic check will add the routes once it answers.
     log.warn({ err: (err as Error).message }, 'start-up reconciliation incomplete; retrying in the background');
-    void retryRoutes(servers, log);
+    void retryRoutes(servers, log, stopping.signal);
   }
   servers.startTimers();
   await environments.start();
@@ -147,9 +149,10 @@ export async function startHub(options: {
   }
   log.info({ url: hubTarget, spawner: spawner.kind, auth: ctx.authenticator.kind, inherited: Boolean(options.inherit) }, 'hub listening');
 
-  let closing: Promise<void> | null = null;
+  let closeOnce: Promise<void> | null = null;
   async function close(): Promise<void> {
-    closing ??= (async () => {
+    closeOnce ??= (async () => {
+      stopping.abort();
       culler.stop();
       monitor.servers.stop();
       disk.stop();
@@ -163,14 +166,16 @@ export async function startHub(options: {
       log.info('hub stopped (user servers keep running)');
       resolveClosed();
     })();
-    return closing;
+    return closeOnce;
   }
   return { url: hubTarget, ctx, close, closed, listener: () => app.server };
 }
 
-async function retryRoutes(servers: ServerManager, log: Logger): Promise<void> {
-  for (let attempt = 0; attempt < 60; attempt++) {
-    await new Promise((r) => setTimeout(r, 1000));
+async function retryRoutes(servers: ServerManager, log: Logger, signal: AbortSignal): Promise<void> {
+  for (let attempt = 0; attempt < 60 && !signal.aborted; attempt++) {
+    // Unreferenced: a hub that has closed exits without waiting for the next attempt.
+    await new Promise((r) => setTimeout(r, 1000).unref());
+    if (signal.aborted) return;
     try {
       await servers.checkRoutes();
       log.info('routes reconciled with the proxy');

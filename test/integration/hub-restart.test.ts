@@ -76,4 +76,21 @@ describe('hub killed with SIGKILL while servers run', () => {
       assert.equal((await stack.api('GET', `/users/${name}`)).data.servers[''].ready, true);
     }
   });
+
+  it('a hub started while the proxy is down stops at once when told, and the routes come back with both', async () => {
+    await stack.killProxy('SIGKILL');
+    await stack.killHub('SIGTERM');
+    await stack.startHub({ throughProxy: false }); // it retries the proxy in the background, every second for a minute
+    const stopped = stack.killHub('SIGTERM');
+    const late = new Promise((_, reject) => setTimeout(() => reject(new Error('the hub was still running 10 s after SIGTERM')), 10_000).unref());
+    await Promise.race([stopped, late]);
+    for (const name of SERVING) assert.ok(alive(pids[name]), `${name} still runs`);
+    await stack.startProxy();
+    await stack.startHub();
+    await waitFor(async () => (await Promise.all(SERVING.map(async (name) => {
+      const res = await fetch(statusUrl(name), { headers: { Authorization: `token ${tokens[name]}` } });
+      await res.arrayBuffer();
+      return res.status === 200;
+    }))).every(Boolean), 10_000, 'every server to answer through the proxy again');
+  });
 });
