@@ -1,5 +1,5 @@
 import { holds, parseScope, tokenScopes } from '../auth/scopes.ts';
-import { toJupyterTime, type ServerRow, type TokenRow, type UserRow } from '../db/index.ts';
+import { toJupyterTime, type ServerRow, type TokenRow, type UserModelRow, type UserRow } from '../db/index.ts';
 import type { HubContext } from './context.ts';
 import type { Identity } from './identity.ts';
 
@@ -53,7 +53,7 @@ export async function userModel(
 
 /** The same, from groups and servers already loaded (listings and bulk answers, no query per user). */
 export function userModelOf(
-  ctx: HubContext, identity: Identity | null, user: UserRow, groups: string[], servers: ServerRow[], includeStopped: boolean,
+  ctx: HubContext, identity: Identity | null, user: UserModelRow, groups: string[], servers: ServerRow[], includeStopped: boolean,
 ): Record<string, unknown> {
   const target = { user: user.name, groups };
   const can = (base: string) => (identity ? holds(identity.scopes, base, target) : false);
@@ -69,14 +69,17 @@ export function userModelOf(
     created: toJupyterTime(user.created),
     last_activity: toJupyterTime(user.last_activity),
   };
-  const keys = new Set<string>();
-  if (can('read:users')) Object.keys(full).forEach((k) => keys.add(k));
-  if (can('read:users:name')) ['kind', 'name', 'admin'].forEach((k) => keys.add(k));
-  if (can('read:users:groups')) ['kind', 'name', 'groups'].forEach((k) => keys.add(k));
-  if (can('read:users:activity')) ['kind', 'name', 'last_activity'].forEach((k) => keys.add(k));
-  if (can('read:roles:users')) ['kind', 'name', 'roles', 'admin'].forEach((k) => keys.add(k));
-  const model: Record<string, unknown> = {};
-  for (const k of Object.keys(full)) if (keys.has(k)) model[k] = full[k];
+  // read:users shows every field (an admin's listing: no per-field checks); the narrower scopes show some.
+  let model = full;
+  if (!can('read:users')) {
+    const keys = new Set<string>();
+    if (can('read:users:name')) ['kind', 'name', 'admin'].forEach((k) => keys.add(k));
+    if (can('read:users:groups')) ['kind', 'name', 'groups'].forEach((k) => keys.add(k));
+    if (can('read:users:activity')) ['kind', 'name', 'last_activity'].forEach((k) => keys.add(k));
+    if (can('read:roles:users')) ['kind', 'name', 'roles', 'admin'].forEach((k) => keys.add(k));
+    model = {};
+    for (const k of Object.keys(full)) if (keys.has(k)) model[k] = full[k];
+  }
   if (can('read:servers')) {
     model.kind = 'user';
     model.name = user.name;

@@ -7,4 +7,4 @@ export { MIGRATIONS } from './migrations/index.ts';
 export { EnvironmentRepo, type BuildRow, type BuildSummary } from './environments-repo.ts';
 export { UserDiskRepo, type UserDiskRow } from './users-disk-repo.ts';
 export { ServersBulkRepo, type GoneServer } from './servers-bulk-repo.ts';
-export { USER_SORTS, type UserSort, type UserState, type Visibility } from './listing.ts';
+export { USER_SORTS, type UserModelRow, type UserSort, type UserState, type Visibility } from './listing.ts';

@@ -7,6 +7,11 @@ import type { Database, GroupsTable, UsersTable } from './schema.ts';
  * a fixed number of queries.
  */
 
+/** What a user model is made of: a page reads these columns only (not the password hash or the cookie id). */
+const USER_MODEL_COLUMNS = ['id', 'name', 'admin', 'created', 'last_activity', 'auth_state'] as const;
+export type UserModelRow = Pick<Selectable<UsersTable>, (typeof USER_MODEL_COLUMNS)[number]>;
+const userModelColumns = sql.raw(USER_MODEL_COLUMNS.map((c) => `users.${c}`).join(', '));
+
 export const USER_SORTS = ['id', 'name', 'last_activity', '-id', '-name', '-last_activity'] as const;
 export type UserSort = (typeof USER_SORTS)[number];
 export type UserState = 'active' | 'inactive' | 'ready';
@@ -69,13 +74,13 @@ function orderBy(sort: UserSort): RawBuilder<unknown> {
   }
 }
 
-export async function userPage(db: Kysely<Database>, q: UserPageQuery): Promise<{ rows: Selectable<UsersTable>[]; total: number | null }> {
+export async function userPage(db: Kysely<Database>, q: UserPageQuery): Promise<{ rows: UserModelRow[]; total: number | null }> {
   const conditions: RawBuilder<boolean>[] = [];
   if (q.nameFilter) conditions.push(namePrefix(q.nameFilter));
   if (q.visible) conditions.push(visibleCondition(q.visible));
   if (q.state) conditions.push(stateCondition(q.state, q.pendingServerIds ?? []));
   const where = conditions.length ? sql`WHERE ${sql.join(conditions, sql` AND `)}` : sql``;
-  const page = await sql<Selectable<UsersTable>>`SELECT users.* FROM users ${where}
+  const page = await sql<UserModelRow>`SELECT ${userModelColumns} FROM users ${where}
     ORDER BY ${orderBy(q.sort ?? 'id')} LIMIT ${q.limit} OFFSET ${q.offset}`.execute(db);
   let total: number | null = null;
   if (q.withTotal) {
