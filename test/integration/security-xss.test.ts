@@ -89,7 +89,9 @@ describe('XSS through names (Chromium)', () => {
     await browser.context.clearCookies();
     await signIn(student, hub(), STUDENT, PASSWORD);
     await student.goto(`${hub()}spawn`);
-    await student.getByText(DISPLAY).first().waitFor();
+    await student.getByText(DISPLAY).first().waitFor().catch(async (err) => {
+      throw new Error(`${err.message}\npage ${student.url()}: ${(await student.locator('body').innerText()).slice(0, 1500)}`);
+    });
     assert.equal(await student.locator('a[href^="javascript:"]').count(), 0);
     assert.equal(await ranScript(student), 0);
     // Names in the app's own URLs are route parameters: shown as text too.
