@@ -111,8 +111,10 @@ export function registerHubCommands(program: Command): void {
       // A successor loads everything first, then waits for its predecessor to stop, then reconciles and serves.
       const beforeServing = opts.takeover ? async () => { announce('plasma:loaded'); await waitForGo(); } : undefined;
       const hub = await startHub({ inherit, beforeServing });
-      if (opts.takeover) announce('plasma:ready');
+      // The pid file names this hub before a predecessor hears it is ready: the predecessor, exiting, removes the
+      // file only while it still names the predecessor (told first, it could read its own pid, then remove ours).
       const releasePid = claimPidFile(pidFile(hub.ctx.paths.runDir, 'hub'));
+      if (opts.takeover) announce('plasma:ready');
       notifySystemd({ READY: '1', MAINPID: String(process.pid) });
       for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void hub.close());
       const handingOver = handOverOnSignal(hub);

@@ -119,8 +119,9 @@ export function registerProxyCommands(program: Command): void {
       }
       const proxy = await startProxy(options);
       if (acme) keepRenewing(acme, proxy, logger);
-      if (flags.takeover) announceReady();
+      // Claimed before the predecessor hears we are ready, so its exit cannot remove our pid file (see `plasma hub`).
       const releasePid = config ? claimPidFile(pidFile(paths.runDir, 'proxy')) : () => undefined;
+      if (flags.takeover) announceReady();
       notifySystemd({ READY: '1', MAINPID: String(process.pid) });
       process.on('SIGHUP', () => proxy.reloadCertificates());
       process.on('uncaughtException', (err) => logger.error({ err: err.message }, 'uncaught error (the proxy keeps running)'));

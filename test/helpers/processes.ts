@@ -17,7 +17,13 @@ export function alive(pid: number): boolean {
 export function processHandle(pid: number): ChildProcess {
   const handle = {
     pid, exitCode: null as number | null, signalCode: null,
-    kill: (signal?: NodeJS.Signals) => process.kill(pid, signal),
+    kill: (signal?: NodeJS.Signals) => {
+      try {
+        return process.kill(pid, signal);
+      } catch {
+        return false; // already gone: its exit is seen by the poll below
+      }
+    },
     once: (_event: 'exit', done: () => void) => {
       const timer = setInterval(() => {
         if (alive(pid)) return;
