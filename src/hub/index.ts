@@ -50,6 +50,11 @@ export async function startHub(options: {
    */
   beforeServing?: () => Promise<void>;
 } = {}): Promise<RunningHub> {
+  // When each step of the start-up ended, in ms since the process started (performance.now()'s origin): logged once
+  // the hub listens, for an admin asking why a restart took long.
+  const startup: Record<string, number> = {};
+  const reached = (step: string) => { startup[step] = Math.round(performance.now()); };
+  reached('loaded');
   const paths = options.paths ?? resolvePaths();
   const config = options.config ?? loadConfig(paths);
   const log = options.logger ?? createLogger('plasma-hub', config.log_level, path.join(paths.logsDir, 'hub.log'));
@@ -57,6 +62,7 @@ export async function startHub(options: {
 
   const opened = await openDatabase({ file: paths.database, backupsDir: paths.backupsDir });
   if (opened.applied.length) log.info({ migrations: opened.applied, backup: opened.backupFile }, 'database migrated');
+  reached('database');
   const repo = new Repo(opened.db);
   const dataVersion = new DataVersion(opened.sqlite);
   const identityVersion = new IdentityVersion(opened.sqlite);
@@ -113,7 +119,9 @@ export async function startHub(options: {
   await repo.purgeExpired();
   const app = await buildHubApp(ctx);
   await app.ready();
+  reached('app');
   await options.beforeServing?.();
+  reached('go');
   try {
     await servers.reconcile();
   } catch (err) {
@@ -121,6 +129,7 @@ export async function startHub(options: {
     log.warn({ err: (err as Error).message }, 'start-up reconciliation incomplete; retrying in the background');
     void retryRoutes(servers, log, stopping.signal);
   }
+  reached('reconciled');
   servers.startTimers();
   await environments.start();
   const culler = new IdleCuller(repo, {
@@ -147,7 +156,8 @@ export async function startHub(options: {
   } else {
     await app.listen({ host: config.hub.ip, port: config.hub.port });
   }
-  log.info({ url: hubTarget, spawner: spawner.kind, auth: ctx.authenticator.kind, inherited: Boolean(options.inherit) }, 'hub listening');
+  reached('listening');
+  log.info({ url: hubTarget, spawner: spawner.kind, auth: ctx.authenticator.kind, inherited: Boolean(options.inherit), startup_ms: startup }, 'hub listening');
 
   let closeOnce: Promise<void> | null = null;
   async function close(): Promise<void> {
