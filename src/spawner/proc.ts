@@ -4,6 +4,15 @@ import type { ServerUsage } from './types.ts';
 const TICKS_PER_SECOND = 100; // USER_HZ, 100 on every Linux architecture Plasma runs on
 const PAGE_BYTES = 4096;
 
+/** The pids in /proc now (as its directory names); none when /proc cannot be read. */
+function processIds(): string[] {
+  try {
+    return fs.readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    return [];
+  }
+}
+
 /** CPU time and resident memory of every process in a process group, read from /proc. */
 export function processGroupUsage(pgid: number): ServerUsage | null {
   return processGroupsUsage([pgid]).get(pgid) ?? null;
@@ -13,14 +22,7 @@ export function processGroupUsage(pgid: number): ServerUsage | null {
 export function processGroupsUsage(pgids: number[]): Map<number, ServerUsage> {
   const wanted = new Set(pgids);
   const out = new Map<number, ServerUsage>();
-  let entries: string[];
-  try {
-    entries = fs.readdirSync('/proc');
-  } catch {
-    return out;
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
+  for (const entry of processIds()) {
     let stat: string;
     try {
       stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
@@ -48,14 +50,7 @@ export function processesByEnvironment(name: string, values: Iterable<string>): 
   const out = new Map<string, number[]>();
   if (!wanted.size) return out;
   const prefix = Buffer.from(`\0${name}=`);
-  let entries: string[];
-  try {
-    entries = fs.readdirSync('/proc');
-  } catch {
-    return out;
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
+  for (const entry of processIds()) {
     let environ: Buffer;
     try {
       environ = Buffer.concat([Buffer.from('\0'), fs.readFileSync(`/proc/${entry}/environ`)]);
