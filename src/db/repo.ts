@@ -38,7 +38,6 @@ export function storedTokenMatches(stored: string, token: string): boolean {
   return timingSafeEqual(h.digest('hex'), digest);
 }
 
-/** Queries over the state database. Every value is bound as a parameter: nothing is spliced into SQL. */
 /**
  * A page's ids as one JSON parameter (`IN (SELECT value FROM json_each(?))`): a statement with 200 placeholders
  * cost more to build and compile than to run.
@@ -47,6 +46,7 @@ function idList(ids: number[]) {
   return sql<number>`(SELECT value FROM json_each(${JSON.stringify(ids)}))`;
 }
 
+/** Queries over the state database. Every value is bound as a parameter: nothing is spliced into SQL. */
 export class Repo {
   constructor(readonly db: Kysely<Database>) {}
 
