@@ -13,6 +13,19 @@ function processIds(): string[] {
   }
 }
 
+/**
+ * The fields of /proc/<pid>/stat after the command name (which may hold spaces, so they resume after the last ')'):
+ * state is [0], pgrp [2], utime [11], stime [12], starttime [19], rss [21]. Null when the process is gone.
+ */
+export function statFields(pid: number | string): string[] | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null;
+  }
+}
+
 /** CPU time and resident memory of every process in a process group, read from /proc. */
 export function processGroupUsage(pgid: number): ServerUsage | null {
   return processGroupsUsage([pgid]).get(pgid) ?? null;
@@ -23,14 +36,8 @@ export function processGroupsUsage(pgids: number[]): Map<number, ServerUsage> {
   const wanted = new Set(pgids);
   const out = new Map<number, ServerUsage>();
   for (const entry of processIds()) {
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // exited meanwhile
-    }
-    // Fields after the command name (which may hold spaces): state is [0], pgrp [2], utime [11], stime [12], rss [21].
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const f = statFields(entry);
+    if (!f) continue; // exited meanwhile
     const pgid = Number(f[2]);
     if (!wanted.has(pgid)) continue;
     const seen = out.get(pgid) ?? { cpuSeconds: 0, memoryBytes: 0 };
