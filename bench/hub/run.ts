@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startJupyterHubBehindChp } from '../../test/helpers/jupyterhub.ts';
 import { BIN, REPO_ROOT, Stack, waitFor } from '../../test/helpers/stack.ts';
-import { call, commandSeconds, CONCURRENCY, createUsers, expectOk, fullListing, PAGINATED, rate, rssMb, stallProbe, wrkRate, type Target } from './measure.ts';
+import { call, commandSeconds, CONCURRENCY, cpuSeconds, createUsers, expectOk, fullListing, PAGINATED, rate, rssMb, stallProbe, wrkRate, type Target } from './measure.ts';
 import { benchArgs } from '../args.ts';
 
 const values = benchArgs(import.meta.url, {
@@ -39,14 +39,26 @@ const SPAWNS = Number(values.spawns);
 const name = (i: number) => `pb-${String(i).padStart(6, '0')}`;
 const names = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => name(from + i));
 
-async function spawnAll(t: Target, who: string[]): Promise<number> {
+/** The machine's busy CPU time so far (all cores), from /proc/stat. */
+function machineBusySeconds(): number {
+  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return (f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) / 100; // user nice system irq softirq steal
+}
+
+/**
+ * Starts every server at once and waits until the hub says each is ready. Beside the wall time: the hub's own CPU
+ * for it, and the whole machine's (mostly the servers' Python start-up, the same for both hubs: the floor).
+ */
+async function spawnAll(t: Target, who: string[]) {
   const t0 = performance.now();
+  const hub0 = cpuSeconds(t.pid);
+  const busy0 = machineBusySeconds();
   await Promise.all(who.map(async (n) => {
     const r = await call(t, 'POST', `/users/${n}/server`);
     if (r.status !== 201 && r.status !== 202) throw new Error(`${t.name} spawn ${n} → ${r.status} ${r.text}`);
     await waitFor(async () => JSON.parse((await call(t, 'GET', `/users/${n}`)).text).servers?.['']?.ready === true, 120_000, `${n} ready`);
   }));
-  return (performance.now() - t0) / 1000;
+  return { seconds: (performance.now() - t0) / 1000, hubCpu: cpuSeconds(t.pid) - hub0, machineCpu: machineBusySeconds() - busy0 };
 }
 
 async function stopAll(t: Target, who: string[]) {
@@ -113,7 +125,7 @@ async function measure(t: Target) {
   }
   if (made.length < tokenCreate.requests) throw new Error(`${t.name}: ${tokenCreate.requests} tokens created, ${made.length} listed`);
   const tokenDelete = await deleteAll(made);
-  let spawnMany = NaN;
+  let spawnMany = { seconds: NaN, hubCpu: NaN, machineCpu: NaN };
   if (SPAWNS) {
     say(`${SPAWNS} spawns`);
     spawnMany = await spawnAll(t, names(1, 1 + SPAWNS));
@@ -166,7 +178,11 @@ function table(a: Awaited<ReturnType<typeof measure>>, b: Awaited<ReturnType<typ
   row('  hub CPU per token create', a.tokenCreate.cpuMs, b.tokenCreate.cpuMs, 'ms', false);
   row('token delete (DELETE /users/{name}/tokens/{id})', a.tokenDelete.rps, b.tokenDelete.rps, 'req/s', true);
   row('  hub CPU per token delete', a.tokenDelete.cpuMs, b.tokenDelete.cpuMs, 'ms', false);
-  if (SPAWNS) row(`${SPAWNS} local spawns at once, all ready`, a.spawnMany, b.spawnMany, 's', false);
+  if (SPAWNS) {
+    row(`${SPAWNS} local spawns at once, all ready`, a.spawnMany.seconds, b.spawnMany.seconds, 's', false);
+    row('  hub CPU for them', a.spawnMany.hubCpu, b.spawnMany.hubCpu, 's', false);
+    row('  the whole machine\'s CPU meanwhile', a.spawnMany.machineCpu, b.spawnMany.machineCpu, 's', false);
+  }
   row(`hub RSS, ${USERS} users, just after the tokens and spawns`, a.rssSmall, b.rssSmall, 'MB', false);
   if ('probe' in a && 'probe' in b) {
     row(`bulk POST /users of ${PROBE} names`, a.probe.bulkSeconds, b.probe.bulkSeconds, 's', false);
