@@ -45,4 +45,6 @@ for (const dir of ['dist', 'dist/chunks']) {
     if (at >= 0) throw new Error(`${dir}/${file}: a character outside ASCII at ${at} (${JSON.stringify(text.slice(Math.max(0, at - 40), at + 10))}); the banner and esbuild's output must stay ASCII`);
   }
 }
+// The local spawner's fork server is Python, run as a file (src/spawner/preload.ts finds it beside the chunks).
+fs.copyFileSync('src/spawner/forkserver.py', 'dist/forkserver.py');
 console.error(`dist/plasma.mjs built in ${Date.now() - started} ms`);

@@ -10,7 +10,7 @@ if [ "$node_major" -lt 20 ]; then echo "quickstart: Node.js 20 or newer is neede
 
 export DEBIAN_FRONTEND=noninteractive
 missing=()
-for pkg in jupyterhub python3-notebook python3-ipykernel libpam0g-dev python3 make g++; do
+for pkg in jupyterhub python3-notebook python3-ipykernel python3-setproctitle libpam0g-dev python3 make g++; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -71,6 +71,11 @@ export const spawnerSchema = z.strictObject({
     args: z.array(z.string()).default([]),
     /** Working directory; `{home}` expands to the user's home, or the prefix's `userdata/<user>` if none. */
     notebook_dir: z.string().optional(),
+    /**
+     * Start jupyterhub-singleuser from a fork server that has imported it once (src/spawner/preload.ts), instead of
+     * a new Python that imports it for each server (about a second of CPU each). Off: every server is exec'd.
+     */
+    preload: z.boolean().default(true),
   }).prefault({}),
   docker: z.strictObject({
     network: z.enum(['host', 'plasma']).default('plasma'),

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -8,8 +8,9 @@ import type { Logger } from '../log/index.ts';
 import { tailFile } from '../log/tail.ts';
 import { lookupUser } from '../system/users.ts';
 import { SpawnError, type LogOptions, type ManagedServer, type PollResult, type ServerUsage, type SpawnContext, type Spawner, type SpawnerState, type StartedServer } from './types.ts';
-import { processGroupUsage, processGroupsUsage, processesByEnvironment } from './proc.ts';
+import { processGroupUsage, processGroupsUsage, processesByEnvironment, statFields } from './proc.ts';
 import { serverSlug } from './naming.ts';
+import { ForkServer, pythonOfScript } from './preload.ts';
 
 interface LocalState extends SpawnerState {
   pid: number;
@@ -28,6 +29,8 @@ interface RunRecord {
   serverName: string;
   state?: LocalState;
   launch?: { id: string; port: number };
+  /** Added by the fork server when it forked the process (a forked server's environment holds no launch mark). */
+  forked?: { pid: number };
 }
 
 /** The environment variable that marks a server process with its launch (see RunRecord). */
@@ -85,17 +88,11 @@ export async function freeLoopbackPort(): Promise<number> {
   return port;
 }
 
-/** Reads /proc/<pid>/stat: the start time, or null if the process is gone or a zombie. */
+/** The kernel start time of a process, or null if it is gone or a zombie. */
 function processStartTicks(pid: number): number | null {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may contain spaces; fields resume after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] === 'Z' || fields[0] === 'X') return null;
-    return Number(fields[19]);
-  } catch {
-    return null;
-  }
+  const fields = statFields(pid);
+  if (!fields || fields[0] === 'Z' || fields[0] === 'X') return null;
+  return Number(fields[19]);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -103,14 +100,24 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Of a server's processes, the one it was started as: it leads its own process group (spawned detached). */
 function groupLeader(pids: number[]): number | null {
   for (const pid of pids) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === pid) return pid;
-    } catch {
-      // exited meanwhile
-    }
+    if (Number(statFields(pid)?.[2]) === pid) return pid;
   }
   return pids.length ? Math.min(...pids) : null;
+}
+
+/** A command as exec would find it: a name without a slash is looked up in PATH. */
+function resolveCommand(cmd: string, searchPath: string): string {
+  if (cmd.includes('/')) return cmd;
+  for (const dir of searchPath.split(':').filter(Boolean)) {
+    const file = path.join(dir, cmd);
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      return file;
+    } catch {
+      // not here
+    }
+  }
+  return cmd;
 }
 
 /** Writes a whole file or nothing (a rename), so a crash mid-write leaves no torn record. */
@@ -125,6 +132,7 @@ export class LocalProcessSpawner implements Spawner {
   readonly kind = 'local';
   private readonly serversDir: string;
   private readonly logsDir: string;
+  private forkServer: ForkServer | null = null;
 
   constructor(
     private readonly config: PlasmaConfig['spawner'],
@@ -175,32 +183,59 @@ export class LocalProcessSpawner implements Spawner {
       writeFileAtomic(runFile, JSON.stringify({ user: ctx.user.name, serverName: ctx.serverName, ...r } satisfies RunRecord));
     // Forking a large hub and waiting for the exec takes milliseconds, long enough for a crash to land in between.
     record({ launch: { id: env[LAUNCH_MARK], port } });
-    const out = fs.openSync(this.logFileFor(runFile), 'a', 0o600);
-    const child = spawn(cmd, args, {
-      cwd,
-      env,
-      // Own process group: Ctrl-C on `plasma up` and a hub crash must not take user servers down.
-      detached: true,
-      stdio: ['ignore', out, out],
-      uid: system?.uid,
-      gid: system?.gid,
-    });
-    fs.closeSync(out);
-    // The pid is known as soon as the fork is done: record the process before anything else can run, so a hub
-    // killed from here on leaves a server the next hub finds (and stops, if it never became ready).
-    const state: LocalState | null = child.pid
-      ? { pid: child.pid, startTicks: processStartTicks(child.pid) ?? 0, port, runFile }
+    const logFile = this.logFileFor(runFile);
+    const forkServer = this.forkServerFor(cmd, env);
+    const forked = forkServer
+      ? await forkServer.fork({ argv: [cmd, ...args], env, cwd, log: logFile, runFile, user: system ? { name: ctx.user.name, uid: system.uid, gid: system.gid } : undefined })
       : null;
-    if (state) record({ state });
-    else fs.rmSync(runFile, { force: true });
+    let state: LocalState | undefined;
+    if (forked) {
+      state = { pid: forked, startTicks: processStartTicks(forked) ?? 0, port, runFile };
+      record({ state });
+    } else {
+      const pid = await this.execServer(cmd, args, { cwd, env, logFile, uid: system?.uid, gid: system?.gid }, (child) => {
+        // The pid is known as soon as the fork is done: record the process before anything else can run, so a hub
+        // killed from here on leaves a server the next hub finds (and stops, if it never became ready).
+        if (!child.pid) return fs.rmSync(runFile, { force: true });
+        state = { pid: child.pid, startTicks: processStartTicks(child.pid) ?? 0, port, runFile };
+        record({ state });
+      });
+      state ??= { pid, startTicks: processStartTicks(pid) ?? 0, port, runFile };
+    }
+    ctx.recordState(state);
+    this.options.logger.info({ user: ctx.user.name, server: ctx.serverName, pid: state.pid, port, preloaded: !!forked }, 'started local server');
+    return { url: `http://127.0.0.1:${port}`, state };
+  }
+
+  /** The fork server for this command and environment, when it is jupyterhub-singleuser on a Python 3 (preload.ts). */
+  private forkServerFor(cmd: string, env: Record<string, string>): ForkServer | null {
+    if (!this.config.local.preload || path.basename(cmd) !== 'jupyterhub-singleuser') return null;
+    if (this.forkServer?.serves(env)) return this.forkServer;
+    if (this.forkServer) return null; // another server class than the one imported (JUPYTERHUB_SINGLEUSER_APP)
+    const python = pythonOfScript(resolveCommand(cmd, process.env.PATH ?? ''));
+    if (!python) return null;
+    const importEnv: Record<string, string> = {};
+    for (const key of ENV_KEEP) if (process.env[key]) importEnv[key] = process.env[key]!;
+    if (env.JUPYTERHUB_SINGLEUSER_APP) importEnv.JUPYTERHUB_SINGLEUSER_APP = env.JUPYTERHUB_SINGLEUSER_APP;
+    this.forkServer = new ForkServer(python, importEnv, path.join(this.logsDir, 'forkserver.log'), this.options.logger);
+    return this.forkServer;
+  }
+
+  /** Starts a server by exec: its own process group, so Ctrl-C on `plasma up` or a hub crash leaves it running. */
+  private async execServer(
+    cmd: string, args: string[], o: { cwd: string; env: Record<string, string>; logFile: string; uid?: number; gid?: number },
+    forked: (child: ChildProcess) => void,
+  ): Promise<number> {
+    const out = fs.openSync(o.logFile, 'a', 0o600);
+    const child = spawn(cmd, args, { cwd: o.cwd, env: o.env, detached: true, stdio: ['ignore', out, out], uid: o.uid, gid: o.gid });
+    fs.closeSync(out);
+    forked(child);
     const pid = await new Promise<number>((resolve, reject) => {
       child.once('spawn', () => resolve(child.pid!));
       child.once('error', (err) => reject(new SpawnError(`could not run ${cmd}: ${err.message}`, 500)));
     });
     child.unref();
-    ctx.recordState(state!);
-    this.options.logger.info({ user: ctx.user.name, server: ctx.serverName, pid, port }, 'started local server');
-    return { url: `http://127.0.0.1:${port}`, state: state! };
+    return pid;
   }
 
   private alive(state: SpawnerState): boolean {
@@ -281,7 +316,9 @@ export class LocalProcessSpawner implements Spawner {
     for (const [runFile, record] of records) {
       let state = record.state;
       if (!state && record.launch) {
-        const pid = groupLeader(marked.get(record.launch.id) ?? []);
+        // Forked by the fork server: it wrote the pid; a server leads its own session, so its group is its pid.
+        const forked = record.forked && Number(statFields(record.forked.pid)?.[2]) === record.forked.pid ? record.forked.pid : null;
+        const pid = forked ?? groupLeader(marked.get(record.launch.id) ?? []);
         const startTicks = pid ? processStartTicks(pid) : null;
         if (pid && startTicks !== null) {
           state = { pid, startTicks, port: record.launch.port, runFile };

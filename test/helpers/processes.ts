@@ -46,19 +46,22 @@ export async function stopChild(child: ChildProcess | null, signal: NodeJS.Signa
 }
 
 /**
- * Live processes started for one hub: those whose environment points JUPYTERHUB_API_URL at it (every user server it
- * spawns carries it, so an orphan the hub lost track of shows up here too). Root only reads every environ.
+ * Live user servers of one installation: the session leaders whose output goes to a server log in its prefix
+ * (<prefix>/logs/servers/). Exec'd and forked servers alike (a forked one's environ is its fork server's, so it
+ * cannot be told by its environment), and an orphan the hub lost track of shows up too. Root only reads every fd.
  */
-export function serverProcessesOf(apiUrl: string): number[] {
-  const needle = Buffer.from(`\0JUPYTERHUB_API_URL=${apiUrl}\0`);
+export function serverProcessesOf(prefix: string): number[] {
+  const logs = `${prefix}/logs/servers/`;
   const pids: number[] = [];
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const environ = Buffer.concat([Buffer.from('\0'), fs.readFileSync(`/proc/${entry}/environ`), Buffer.from('\0')]);
-      if (environ.includes(needle) && alive(Number(entry))) pids.push(Number(entry));
+      if (!fs.readlinkSync(`/proc/${entry}/fd/1`).startsWith(logs)) continue;
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const sid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]);
+      if (sid === Number(entry) && alive(sid)) pids.push(sid);
     } catch {
-      // exited meanwhile, or not ours to read
+      // exited meanwhile
     }
   }
   return pids.sort((a, b) => a - b);

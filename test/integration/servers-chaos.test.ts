@@ -63,7 +63,7 @@ describe('a class starting while the hub is killed, then the proxy', () => {
         shown.set(user, server.state.pid);
       }
     }
-    assert.deepEqual(serverProcessesOf(`${stack.hubUrl}/hub/api`), sorted(shown.values()).sort((a, b) => a - b),
+    assert.deepEqual(serverProcessesOf(stack.prefix), sorted(shown.values()).sort((a, b) => a - b),
       `${round}: every server process is one the hub shows running (no orphan, none shown running that is not)`);
     const userRoutes = Object.keys(await stack.routes()).filter((spec) => spec.startsWith('/user/'));
     assert.deepEqual(sorted(userRoutes), sorted([...shown.keys()].map((u) => `/user/${u}`)), `${round}: a route for every running server and no other`);
@@ -76,11 +76,12 @@ describe('a class starting while the hub is killed, then the proxy', () => {
       // A new class: everyone still running is stopped, then all start in the same second.
       const stops = await Promise.all(USERS.map((u) => stack.api('DELETE', `/users/${u}/server`)));
       for (const s of stops) assert.ok([202, 204].includes(s.status), s.text);
-      await waitFor(async () => serverProcessesOf(`${stack.hubUrl}/hub/api`).length === 0, 30_000, 'the servers to stop');
+      await waitFor(async () => serverProcessesOf(stack.prefix).length === 0, 30_000, 'the servers to stop');
       // Straight to the hub: a start the kill cuts off is a reset connection (0), not the proxy's error page.
       const starts = USERS.map((u) => fetch(`${stack.hubUrl}/hub/api/users/${u}/server`, { method: 'POST', headers: { Authorization: `token ${stack.adminToken}` } })
         .then((r) => r.status, () => 0));
-      const killAfter = Math.round(next() * 10_000);
+      // Within the time a class start takes here (about 3 s for 20 preloaded local servers, the first round more).
+      const killAfter = Math.round(next() * 4_000);
       await new Promise((r) => setTimeout(r, killAfter));
       await stack.killHub('SIGKILL');
       const answered = await Promise.all(starts);
@@ -91,7 +92,7 @@ describe('a class starting while the hub is killed, then the proxy', () => {
     }
     // Every user can start again, all at once: all get in, those beyond the limit after waiting in line.
     await Promise.all(USERS.map((u) => stack.api('DELETE', `/users/${u}/server`)));
-    await waitFor(async () => serverProcessesOf(`${stack.hubUrl}/hub/api`).length === 0, 30_000, 'the servers to stop');
+    await waitFor(async () => serverProcessesOf(stack.prefix).length === 0, 30_000, 'the servers to stop');
     const outcomes = await Promise.all(USERS.map(async (u) => {
       const start = stack.api('POST', `/users/${u}/server`);
       const events = await progressFromTheStart(u);
