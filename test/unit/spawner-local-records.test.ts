@@ -8,6 +8,7 @@ import { createLogger } from '../../src/log/index.ts';
 import { LocalProcessSpawner } from '../../src/spawner/local.ts';
 import type { SpawnContext } from '../../src/spawner/types.ts';
 import { alive } from '../helpers/processes.ts';
+import { waitFor } from '../helpers/stack.ts';
 
 // The local spawner's run files, with real processes: what the next hub finds after a crash at any moment of a start.
 describe('local spawner run files', () => {
@@ -36,7 +37,12 @@ describe('local spawner run files', () => {
 
   it('a hub killed between the fork and the pid\'s record leaves a server the next hub finds and stops', async () => {
     const { pid, runFile } = await start('pt-window');
-    const mark = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').find((v) => v.startsWith('PLASMA_LAUNCH_ID='));
+    // Read once the shell has become `sleep`: in the middle of an exec, /proc/<pid>/environ can read empty.
+    let mark: string | undefined;
+    await waitFor(() => {
+      mark = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').find((v) => v.startsWith('PLASMA_LAUNCH_ID='));
+      return !!mark && fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep';
+    }, 5000, 'the server to exec');
     assert.ok(mark, 'the server process carries its launch mark');
     // The run file as it was while the fork was under way: the launch, no pid (what a crash in that window leaves).
     const record = JSON.parse(fs.readFileSync(runFile, 'utf8'));
