@@ -213,6 +213,10 @@ describe('an admin in the web UI', () => {
     const name = page.getByLabel('Server name');
     const mark = log.mark();
     await name.fill('Bad Name');
+    // CI once saw this button missing for 20 s (it passes here): then say what the page showed instead.
+    await page.getByRole('button', { name: 'Start Default environment' }).waitFor({ timeout: 20_000 }).catch(async (err) => {
+      throw new Error(`${(err as Error).message}\nthe spawn page showed: ${(await page.locator('body').innerText().catch(() => '?')).slice(0, 1500)}`);
+    });
     await page.getByRole('button', { name: 'Start Default environment' }).click();
     await page.getByText('Use lower-case letters, digits and . _ @ - (starting with a letter or digit).').waitFor();
     await page.waitForTimeout(300);
