@@ -38,6 +38,13 @@ const LAUNCH_MARK = 'PLASMA_LAUNCH_ID';
 
 const ENV_KEEP = ['PATH', 'PYTHONPATH', 'LANG', 'LC_ALL', 'VIRTUAL_ENV', 'CONDA_ROOT', 'CONDA_DEFAULT_ENV'];
 
+/** The hub's own variables a server inherits (ENV_KEEP); everything else it gets is set for it. */
+function keptEnvironment(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const key of ENV_KEEP) if (process.env[key]) env[key] = process.env[key]!;
+  return env;
+}
+
 let ephemeralStart: number | undefined;
 /** The first port the kernel hands out for outgoing connections (Linux default 32768), read once. */
 function ephemeralPortStart(): number {
@@ -165,9 +172,7 @@ export class LocalProcessSpawner implements Spawner {
     }
     if (this.config.local.notebook_dir) cwd = this.config.local.notebook_dir.replace('{home}', cwd);
 
-    const env: Record<string, string> = {};
-    for (const key of ENV_KEEP) if (process.env[key]) env[key] = process.env[key]!;
-    Object.assign(env, ctx.env, {
+    const env: Record<string, string> = Object.assign(keptEnvironment(), ctx.env, {
       JUPYTERHUB_SERVICE_URL: `http://127.0.0.1:${port}${ctx.prefix}`,
       HOME: cwd,
       USER: ctx.user.name,
@@ -188,19 +193,20 @@ export class LocalProcessSpawner implements Spawner {
     const forked = forkServer
       ? await forkServer.fork({ argv: [cmd, ...args], env, cwd, log: logFile, runFile, user: system ? { name: ctx.user.name, uid: system.uid, gid: system.gid } : undefined })
       : null;
+    const stateOf = (pid: number): LocalState => ({ pid, startTicks: processStartTicks(pid) ?? 0, port, runFile });
     let state: LocalState | undefined;
     if (forked) {
-      state = { pid: forked, startTicks: processStartTicks(forked) ?? 0, port, runFile };
+      state = stateOf(forked);
       record({ state });
     } else {
       const pid = await this.execServer(cmd, args, { cwd, env, logFile, uid: system?.uid, gid: system?.gid }, (child) => {
-        // The pid is known as soon as the fork is done: record the process before anything else can run, so a hub
-        // killed from here on leaves a server the next hub finds (and stops, if it never became ready).
+        // The pid is known as soon as the fork is done: record the process (and its start time, read while it
+        // surely runs) before anything else can run, so a hub killed from here on leaves a server the next hub finds.
         if (!child.pid) return fs.rmSync(runFile, { force: true });
-        state = { pid: child.pid, startTicks: processStartTicks(child.pid) ?? 0, port, runFile };
+        state = stateOf(child.pid);
         record({ state });
       });
-      state ??= { pid, startTicks: processStartTicks(pid) ?? 0, port, runFile };
+      state ??= stateOf(pid);
     }
     ctx.recordState(state);
     this.options.logger.info({ user: ctx.user.name, server: ctx.serverName, pid: state.pid, port, preloaded: !!forked }, 'started local server');
@@ -214,8 +220,7 @@ export class LocalProcessSpawner implements Spawner {
     if (this.forkServer) return null; // another server class than the one imported (JUPYTERHUB_SINGLEUSER_APP)
     const python = pythonOfScript(resolveCommand(cmd, process.env.PATH ?? ''));
     if (!python) return null;
-    const importEnv: Record<string, string> = {};
-    for (const key of ENV_KEEP) if (process.env[key]) importEnv[key] = process.env[key]!;
+    const importEnv = keptEnvironment();
     if (env.JUPYTERHUB_SINGLEUSER_APP) importEnv.JUPYTERHUB_SINGLEUSER_APP = env.JUPYTERHUB_SINGLEUSER_APP;
     this.forkServer = new ForkServer(python, importEnv, path.join(this.logsDir, 'forkserver.log'), this.options.logger);
     return this.forkServer;

@@ -102,11 +102,17 @@ export class ForkServer {
     child.unref();
     const lines = readline.createInterface({ input: child.stdout! });
     const first = new Promise<{ ready: boolean; error?: string; python?: string }>((resolve) => {
-      lines.once('line', (line) => resolve(JSON.parse(line)));
+      lines.once('line', (line) => {
+        try {
+          resolve(JSON.parse(line));
+        } catch {
+          resolve({ ready: false, error: `it said ${JSON.stringify(line.slice(0, 200))}` });
+        }
+      });
       child.once('exit', (code) => resolve({ ready: false, error: `it exited with code ${code}` }));
       child.once('error', (err) => resolve({ ready: false, error: err.message }));
     });
-    const hello = await first.catch((err: Error) => ({ ready: false, error: err.message, python: undefined }));
+    const hello = await first;
     if (!hello.ready) return this.fail(hello.error ?? 'no answer');
     (child.stdout as unknown as { unref?: () => void }).unref?.();
     (child.stdin as unknown as { unref?: () => void }).unref?.();
